@@ -1,0 +1,61 @@
+import * as pulumi from "@pulumi/pulumi";
+import { databaseSpec, fliptDatabaseUrl, SQLITE_URL } from "../builders/database";
+import { Settings } from "../settings/types";
+import { FliptDatabase } from "./database";
+import { Flipt } from "./flipt";
+
+export interface FlagPlatformArgs {
+  /** The stack's validated settings (from `parseSettings`). */
+  readonly settings: Settings;
+}
+
+/** Everything one stack deploys: Flipt's database (postgres mode), Flipt, and what builds on it. */
+export class FlagPlatform extends pulumi.ComponentResource {
+  readonly fliptUrl: string;
+  readonly fliptGrpcAddress: string;
+  readonly namespace: string;
+  /** Flipt's PostgreSQL database, or the SQLite URL in sqlite mode. */
+  readonly databaseName: pulumi.Output<string>;
+  readonly bootstrapToken: pulumi.Output<string>;
+
+  constructor(name: string, args: FlagPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flipt-deploy:index:FlagPlatform", name, {}, opts);
+    const { settings } = args;
+    const { postgres } = settings.database;
+
+    let databaseUrl: pulumi.Output<string>;
+    if (settings.database.mode === "postgres" && postgres) {
+      const database = new FliptDatabase(
+        `${name}-database`,
+        {
+          spec: databaseSpec(postgres),
+          host: postgres.host,
+          port: postgres.port,
+          sslmode: postgres.sslmode,
+          adminUser: postgres.adminUser,
+          adminPassword: pulumi.secret(settings.secrets.postgresAdminPassword),
+          protect: settings.database.protect,
+        },
+        { parent: this },
+      );
+      databaseUrl = pulumi.secret(database.password.apply((password) => fliptDatabaseUrl(settings, password)));
+      this.databaseName = database.databaseName;
+    } else {
+      databaseUrl = pulumi.output(SQLITE_URL);
+      this.databaseName = pulumi.output(SQLITE_URL);
+    }
+
+    const flipt = new Flipt(`${name}-flipt`, { settings, databaseUrl }, { parent: this });
+    this.fliptUrl = flipt.url;
+    this.fliptGrpcAddress = flipt.grpcAddress;
+    this.namespace = flipt.namespace;
+    this.bootstrapToken = flipt.bootstrapToken;
+    this.registerOutputs({
+      fliptUrl: this.fliptUrl,
+      fliptGrpcAddress: this.fliptGrpcAddress,
+      namespace: this.namespace,
+      databaseName: this.databaseName,
+      bootstrapToken: this.bootstrapToken,
+    });
+  }
+}

@@ -1,0 +1,24 @@
+import * as pulumi from "@pulumi/pulumi";
+import { FlagPlatform } from "./components/flagPlatform";
+import { ConfigError, parseSettings } from "./settings/parse";
+import { pulumiConfigInput } from "./settings/pulumiConfig";
+
+function loadSettings() {
+  try {
+    return parseSettings(pulumiConfigInput());
+  } catch (err) {
+    // A RunError is printed without a stack trace: one line per configuration problem.
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+}
+
+const platform = new FlagPlatform("flipt", { settings: loadSettings() });
+
+/** In-cluster HTTP URL of Flipt: the value services get as FLIPT_URL. */
+export const fliptUrl = platform.fliptUrl;
+export const fliptGrpcAddress = platform.fliptGrpcAddress;
+export const namespace = platform.namespace;
+export const databaseName = platform.databaseName;
+/** Bootstrap token for Flipt's management API (secret): `pulumi stack output --show-secrets bootstrapToken`. */
+export const bootstrapToken = platform.bootstrapToken;

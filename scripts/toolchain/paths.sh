@@ -1,0 +1,24 @@
+# shellcheck shell=bash
+# Where the toolchain lives. Source it; it defines variables and exports nothing:
+#   TOOLCHAIN_CACHE_DIR  FLIPT_VERSION  ACTIONLINT_VERSION (and the rest of versions.env)
+#   FLIPT_BIN  ACTIONLINT_BIN  PG_BINDIR  PROMETHEUS_BIN  PROMTOOL_BIN  WRK_BIN  GIT_BIN
+# A path is defined even when the tool is not installed yet; scripts/toolchain/setup.sh
+# makes them all exist. PG_BINDIR is empty until a PostgreSQL server is installed.
+
+# shellcheck source=versions.env
+source "$(dirname "${BASH_SOURCE[0]}")/versions.env"
+
+# Built tools are cached outside the repository, one directory per version.
+TOOLCHAIN_CACHE_DIR="${FLIPT_DEPLOY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flipt-deploy}"
+FLIPT_BIN="$TOOLCHAIN_CACHE_DIR/flipt/$FLIPT_VERSION/flipt"
+ACTIONLINT_BIN="$TOOLCHAIN_CACHE_DIR/actionlint/$ACTIONLINT_VERSION/actionlint"
+
+# Debian installs each PostgreSQL major beside the others; take the newest server.
+_toolchain_postgres="$( (ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null || true) | sort -V | tail -n 1)"
+PG_BINDIR="${_toolchain_postgres%/postgres}"
+unset _toolchain_postgres
+
+PROMETHEUS_BIN="$(command -v prometheus || echo /usr/bin/prometheus)"
+PROMTOOL_BIN="$(command -v promtool || echo /usr/bin/promtool)"
+WRK_BIN="$(command -v wrk || echo /usr/bin/wrk)"
+GIT_BIN="$(command -v git || echo /usr/bin/git)"
