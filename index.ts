@@ -22,3 +22,5 @@ export const namespace = platform.namespace;
 export const databaseName = platform.databaseName;
 /** Bootstrap token for Flipt's management API (secret): `pulumi stack output --show-secrets bootstrapToken`. */
 export const bootstrapToken = platform.bootstrapToken;
+/** service (`<namespace>/<name>`) → {kind: patched|created, configMap, namespace, keys}: where FLIPT_URL was written. */
+export const serviceConfig = platform.serviceConfig;

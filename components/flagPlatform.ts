@@ -3,6 +3,7 @@ import { databaseSpec, fliptDatabaseUrl, SQLITE_URL } from "../builders/database
 import { Settings } from "../settings/types";
 import { FliptDatabase } from "./database";
 import { Flipt } from "./flipt";
+import { ServiceConfig } from "./serviceConfig";
 
 export interface FlagPlatformArgs {
   /** The stack's validated settings (from `parseSettings`). */
@@ -17,6 +18,8 @@ export class FlagPlatform extends pulumi.ComponentResource {
   /** Flipt's PostgreSQL database, or the SQLite URL in sqlite mode. */
   readonly databaseName: pulumi.Output<string>;
   readonly bootstrapToken: pulumi.Output<string>;
+  /** service → the ConfigMap and keys FLIPT_URL was written to. */
+  readonly serviceConfig: ServiceConfig["written"];
 
   constructor(name: string, args: FlagPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flipt-deploy:index:FlagPlatform", name, {}, opts);
@@ -50,12 +53,17 @@ export class FlagPlatform extends pulumi.ComponentResource {
     this.fliptGrpcAddress = flipt.grpcAddress;
     this.namespace = flipt.namespace;
     this.bootstrapToken = flipt.bootstrapToken;
+
+    // After Flipt: a service that picks up FLIPT_URL finds the Service behind it.
+    const serviceConfig = new ServiceConfig(`${name}-services`, { settings }, { parent: this, dependsOn: [flipt] });
+    this.serviceConfig = serviceConfig.written;
     this.registerOutputs({
       fliptUrl: this.fliptUrl,
       fliptGrpcAddress: this.fliptGrpcAddress,
       namespace: this.namespace,
       databaseName: this.databaseName,
       bootstrapToken: this.bootstrapToken,
+      serviceConfig: this.serviceConfig,
     });
   }
 }

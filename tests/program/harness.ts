@@ -8,6 +8,63 @@ export interface RecordedResource {
   readonly name: string;
   readonly inputs: Record<string, any>;
   readonly provider?: string;
+  /** Resource options and secretness as the engine would receive them (see captureRegistrations). */
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly parent: string;
+  /** Dotted paths of the inputs that are sent as secrets. */
+  readonly secretPaths: string[];
+}
+
+interface Registration {
+  protect: boolean;
+  retainOnDelete: boolean;
+  parent: string;
+  secretPaths: string[];
+}
+
+const registrations = new Map<string, Registration>();
+
+function secretPathsOf(value: unknown, path: string[] = []): string[] {
+  if (value === null || typeof value !== "object") return [];
+  const record = value as Record<string, unknown>;
+  if (record[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return [path.join(".")];
+  return Object.entries(record).flatMap(([k, v]) => secretPathsOf(v, [...path, k]));
+}
+
+/** Inputs with the SDK's secret wrappers (`{<sig>: <secret sig>, value}`) replaced by their values. */
+function unwrapSecrets(value: unknown): any {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  if (record[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return unwrapSecrets(record.value);
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
+/** True when the input at `path` (dotted) is sent as a secret, itself or as part of a secret parent. */
+export function isSecretPath(resource: RecordedResource, path: string): boolean {
+  return resource.secretPaths.some((p) => path === p || path.startsWith(`${p}.`));
+}
+
+/**
+ * The mocks hand `newResource` only type, name and plain inputs. protect, retainOnDelete and
+ * which inputs are secret travel in the registration request, so the harness reads them there.
+ */
+function captureRegistrations(): void {
+  const mocks = require("@pulumi/pulumi/runtime/mocks");
+  const proto = mocks.MockMonitor.prototype;
+  if (proto.__captured) return;
+  const original = proto.registerResource;
+  proto.registerResource = function (req: any, callback: unknown) {
+    registrations.set(req.getName(), {
+      protect: req.getProtect(),
+      retainOnDelete: req.getRetainondelete(),
+      parent: req.getParent(),
+      secretPaths: secretPathsOf(req.getObject()?.toJavaScript()),
+    });
+    return original.call(this, req, callback);
+  };
+  proto.__captured = true;
 }
 
 export interface ProgramRun {
@@ -43,13 +100,17 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   }
   pulumi.runtime.setAllConfig(config, secretKeys);
 
+  captureRegistrations();
+  registrations.clear();
   const resources: RecordedResource[] = [];
   const secretValues = [...input.secretKeys].map((k) => configValue(input.values[k]));
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-        const state = { ...args.inputs };
+        const registration = registrations.get(args.name);
+        if (!registration) throw new Error(`internal: ${args.name} registered without a captured request`);
+        resources.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs), provider: args.provider, ...registration });
+        const state = unwrapSecrets(args.inputs);
         if (args.type === "random:index/randomPassword:RandomPassword") {
           state.result = mockPassword(args.name);
           secretValues.push(state.result);

@@ -1,0 +1,244 @@
+import { createHash } from "crypto";
+import * as yaml from "js-yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { FLIPT } from "../../builders/names";
+import { ProgramRun, byType, isSecretPath, k8sObject, runProgram } from "./harness";
+
+const ROLE = "postgresql:index/role:Role";
+const DATABASE = "postgresql:index/database:Database";
+
+/** The stacks under test: the two real ones and a review stack made from dev's file, as the review workflow does. */
+const STACKS = [
+  { stack: "dev", overrides: {}, replicas: 1, pollInterval: "10s", database: "flipt_dev", protect: false },
+  { stack: "prod", overrides: {}, replicas: 2, pollInterval: "15s", database: "flipt_prod", protect: true },
+  { stack: "pr-123", overrides: {}, replicas: 1, pollInterval: "10s", database: "flipt_pr_123", protect: false },
+] as const;
+
+const runs = new Map<string, ProgramRun>();
+
+beforeAll(async () => {
+  for (const { stack, overrides } of STACKS) runs.set(stack, await runProgram(stack, overrides));
+});
+
+function fliptContainer(run: ProgramRun) {
+  const deployment = k8sObject(run, "Deployment", "flipt").inputs;
+  return deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === FLIPT.name);
+}
+
+function fliptConfig(run: ProgramRun): Record<string, any> {
+  return yaml.load(k8sObject(run, "ConfigMap", "flipt-config").inputs.data[FLIPT.configFile]) as Record<string, any>;
+}
+
+describe.each(STACKS)("stack $stack", (expected) => {
+  const run = () => runs.get(expected.stack)!;
+
+  it("runs the pinned Flipt image with the stack's replica count", () => {
+    const deployment = k8sObject(run(), "Deployment", "flipt").inputs;
+    expect(deployment.metadata.namespace).toBe(`flipt-${expected.stack}`);
+    expect(deployment.spec.replicas).toBe(expected.replicas);
+    expect(fliptContainer(run()).image).toBe("docker.flipt.io/flipt/flipt:v1.61.1");
+  });
+
+  it("exposes ports http 8080 and grpc 9000 on the container and the Service", () => {
+    expect(fliptContainer(run()).ports).toEqual([
+      { name: "http", containerPort: 8080, protocol: "TCP" },
+      { name: "grpc", containerPort: 9000, protocol: "TCP" },
+    ]);
+    const service = k8sObject(run(), "Service", "flipt").inputs;
+    expect(service.spec.ports.map((p: any) => [p.name, p.port, p.targetPort])).toEqual([
+      ["http", 8080, "http"],
+      ["grpc", 9000, "grpc"],
+    ]);
+    expect(service.spec.selector).toEqual(k8sObject(run(), "Deployment", "flipt").inputs.spec.selector.matchLabels);
+  });
+
+  it("probes /health on port http, with a startup probe that tolerates a slow first clone", () => {
+    const container = fliptContainer(run());
+    for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) {
+      expect(probe.httpGet).toEqual({ path: "/health", port: "http" });
+    }
+    const startupBudget = container.startupProbe.periodSeconds * container.startupProbe.failureThreshold;
+    expect(startupBudget).toBeGreaterThanOrEqual(120);
+  });
+
+  it("uses the security context of Flipt's chart and writes only to emptyDirs", () => {
+    const pod = k8sObject(run(), "Deployment", "flipt").inputs.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({
+      runAsUser: 100, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" },
+    });
+    for (const container of [...pod.initContainers, ...pod.containers]) {
+      expect(container.securityContext).toMatchObject({
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      const writable = container.volumeMounts.filter((m: any) => !m.readOnly).map((m: any) => m.name);
+      for (const name of writable) expect(pod.volumes.find((v: any) => v.name === name).emptyDir).toBeDefined();
+      expect(container.volumeMounts.map((m: any) => m.mountPath)).toEqual(
+        expect.arrayContaining(["/etc/flipt/config", "/var/opt/flipt", "/tmp"]),
+      );
+      expect(container.resources.requests.cpu).toBeTruthy();
+      expect(container.resources.limits.memory).toBeTruthy();
+    }
+    expect(pod.automountServiceAccountToken).toBe(false);
+  });
+
+  it("runs `flipt migrate` in an init container with only the database URL", () => {
+    const [init] = k8sObject(run(), "Deployment", "flipt").inputs.spec.template.spec.initContainers;
+    expect(init.command).toEqual(["/flipt", "migrate", "--config", "/etc/flipt/config/default.yml"]);
+    expect(init.env.map((e: any) => e.name)).toEqual(["FLIPT_DB_URL"]);
+  });
+
+  it("mounts a config file that reads flags from Git and keeps evaluation token-free", () => {
+    const config = fliptConfig(run());
+    expect(config.storage).toEqual({
+      type: "git",
+      read_only: true,
+      git: {
+        repository: "https://github.com/acme-platform/flipt-deploy.git",
+        ref: "main",
+        directory: "flags",
+        poll_interval: expected.pollInterval,
+        backend: { type: "memory" },
+      },
+    });
+    expect(config.authentication).toEqual({
+      required: true,
+      exclude: { management: false, metadata: false, evaluation: true, ofrep: true },
+      methods: { token: { enabled: true } },
+    });
+    expect(config.metrics).toEqual({ enabled: true, exporter: "prometheus" });
+    expect(config.meta).toMatchObject({ check_for_updates: false, telemetry_enabled: false });
+    expect(config.db.url).toBeUndefined();
+  });
+
+  it("rolls the pods when the config changes (checksum of the mounted file)", () => {
+    const file = k8sObject(run(), "ConfigMap", "flipt-config").inputs.data[FLIPT.configFile];
+    const annotations = k8sObject(run(), "Deployment", "flipt").inputs.spec.template.metadata.annotations;
+    expect(annotations["checksum/config"]).toBe(createHash("sha256").update(file).digest("hex"));
+  });
+
+  it("wires every secret variable to a key of a Secret the stack creates", () => {
+    const env = fliptContainer(run()).env as any[];
+    expect(env.map((e) => e.name)).toEqual([
+      "FLIPT_DB_URL",
+      "FLIPT_AUTHENTICATION_METHODS_TOKEN_BOOTSTRAP_TOKEN",
+      "FLIPT_STORAGE_GIT_AUTHENTICATION_TOKEN_ACCESS_TOKEN",
+    ]);
+    for (const { valueFrom } of env) {
+      const { name, key } = valueFrom.secretKeyRef;
+      expect(Object.keys(k8sObject(run(), "Secret", name).inputs.stringData)).toContain(key);
+    }
+  });
+
+  it("creates a login role without privileges and a database it owns", () => {
+    const [role] = byType(run(), ROLE);
+    const [database] = byType(run(), DATABASE);
+    expect(role.inputs).toMatchObject({
+      name: expected.database, login: true, superuser: false, createDatabase: false, createRole: false,
+      replication: false, connectionLimit: 20,
+    });
+    expect(database.inputs).toMatchObject({ name: expected.database, owner: expected.database });
+    expect(run().outputs.databaseName).toBe(expected.database);
+  });
+
+  it(`${expected.protect ? "protects and retains" : "neither protects nor retains"} the database and role`, () => {
+    for (const resource of [...byType(run(), ROLE), ...byType(run(), DATABASE)]) {
+      expect([resource.protect, resource.retainOnDelete]).toEqual([expected.protect, expected.protect]);
+    }
+  });
+
+  it("adds a PodDisruptionBudget only with more than one replica", () => {
+    const pdbs = run().resources.filter((r) => r.inputs.kind === "PodDisruptionBudget");
+    expect(pdbs.length).toBe(expected.replicas > 1 ? 1 : 0);
+  });
+
+  it("admits only its own, the services' and the monitoring namespaces", () => {
+    const policy = k8sObject(run(), "NetworkPolicy", "flipt").inputs.spec;
+    const [expression] = policy.ingress[0].from[0].namespaceSelector.matchExpressions;
+    const services = expected.stack.startsWith("pr-")
+      ? []
+      : ["dagster", "gate", "llm-gateway", "maestro", "prompts"];
+    expect(expression.values).toEqual([...services, `flipt-${expected.stack}`, "monitoring"].sort());
+  });
+
+  it("exports the in-cluster URLs and a secret bootstrap token", () => {
+    expect(run().outputs).toMatchObject({
+      fliptUrl: `http://flipt.flipt-${expected.stack}.svc.cluster.local:8080`,
+      fliptGrpcAddress: `flipt.flipt-${expected.stack}.svc.cluster.local:9000`,
+      namespace: `flipt-${expected.stack}`,
+    });
+    expect(run().secretOutputs).toEqual(new Set(["bootstrapToken"]));
+  });
+
+  it("sends every Secret's data and every password as a secret", () => {
+    for (const secret of run().resources.filter((r) => r.inputs.kind === "Secret")) {
+      for (const key of Object.keys(secret.inputs.stringData)) {
+        expect(isSecretPath(secret, `stringData.${key}`), `${secret.name} stringData.${key}`).toBe(true);
+      }
+    }
+    expect(isSecretPath(byType(run(), ROLE)[0], "password")).toBe(true);
+    expect(isSecretPath(byType(run(), "pulumi:providers:postgresql")[0], "password")).toBe(true);
+  });
+
+  it("never puts a secret value into a ConfigMap, label, annotation or plain output", () => {
+    const { resources, outputs, secretOutputs, secretValues } = run();
+    const forms = secretValues.flatMap((v) => [v, encodeURIComponent(v)]);
+    const plainOutputs = Object.entries(outputs).filter(([k]) => !secretOutputs.has(k));
+    for (const resource of resources) {
+      const visible = JSON.stringify(withoutPaths(resource.inputs, resource.secretPaths));
+      for (const form of forms) expect(visible, `${resource.name} shows a secret`).not.toContain(form);
+    }
+    for (const form of forms) expect(JSON.stringify(plainOutputs)).not.toContain(form);
+  });
+});
+
+function withoutPaths(inputs: Record<string, any>, paths: string[]): Record<string, any> {
+  const copy = JSON.parse(JSON.stringify(inputs));
+  for (const path of paths) {
+    const keys = path.split(".");
+    const last = keys.pop()!;
+    const parent = keys.reduce((o, k) => o?.[k], copy);
+    if (parent) delete parent[last];
+  }
+  return copy;
+}
+
+describe("stacks side by side", () => {
+  it("gives every stack its own namespace, database and role", () => {
+    const names = STACKS.map(({ stack }) => {
+      const run = runs.get(stack)!;
+      return [run.outputs.namespace, byType(run, DATABASE)[0].inputs.name, byType(run, ROLE)[0].inputs.name];
+    });
+    for (const column of [0, 1, 2]) {
+      expect(new Set(names.map((n) => n[column])).size).toBe(STACKS.length);
+    }
+  });
+});
+
+describe("sqlite mode (review stacks that leave the shared PostgreSQL alone)", () => {
+  let run: ProgramRun;
+  beforeAll(async () => {
+    run = await runProgram("pr-7", { databaseMode: "sqlite" });
+  });
+
+  it("creates no PostgreSQL resources and points Flipt at SQLite on its emptyDir", () => {
+    expect(run.resources.filter((r) => r.type.startsWith("postgresql:"))).toEqual([]);
+    expect(k8sObject(run, "Secret", "flipt-db").inputs.stringData.url).toBe("file:/var/opt/flipt/flipt.db");
+    expect(run.outputs.databaseName).toBe("file:/var/opt/flipt/flipt.db");
+  });
+});
+
+describe("the database URL", () => {
+  it("carries the generated role password URL-encoded", async () => {
+    const run = runs.get("dev")!;
+    const url = new URL(k8sObject(run, "Secret", "flipt-db").inputs.stringData.url);
+    expect(url.protocol).toBe("postgres:");
+    expect(url.hostname).toBe("pg-dev.db.acme.internal");
+    expect(decodeURIComponent(url.username)).toBe("flipt_dev");
+    expect(decodeURIComponent(url.password)).toBe("Mock!flipt-database-password:p@ss/w?rd#1");
+    expect(url.pathname).toBe("/flipt_dev");
+    expect(url.searchParams.get("sslmode")).toBe("require");
+  });
+});
