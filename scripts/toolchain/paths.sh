@@ -1,7 +1,9 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
+# shellcheck disable=SC2034  # the variables are for the scripts that source this file
 # Where the toolchain lives. Source it; it defines variables and exports nothing:
 #   TOOLCHAIN_CACHE_DIR  FLIPT_VERSION  ACTIONLINT_VERSION (and the rest of versions.env)
-#   FLIPT_BIN  ACTIONLINT_BIN  PG_BINDIR  PROMETHEUS_BIN  PROMTOOL_BIN  WRK_BIN  GIT_BIN
+#   FLIPT_BIN  FLIPT_UNAVAILABLE_FILE  ACTIONLINT_BIN  PG_BINDIR  PROMETHEUS_BIN  PROMTOOL_BIN  WRK_BIN  GIT_BIN
+#   PYTHON_TOOLS_DIR  KUBERNETES_VALIDATE_BIN  CHECKOV_BIN
 # A path is defined even when the tool is not installed yet; scripts/toolchain/setup.sh
 # makes them all exist. PG_BINDIR is empty until a PostgreSQL server is installed.
 
@@ -10,8 +12,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/versions.env"
 
 # Built tools are cached outside the repository, one directory per version.
 TOOLCHAIN_CACHE_DIR="${FLIPT_DEPLOY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flipt-deploy}"
-FLIPT_BIN="$TOOLCHAIN_CACHE_DIR/flipt/$FLIPT_VERSION/flipt"
+# FLIPT_BIN may be set to an existing Flipt binary of the pinned version.
+FLIPT_BIN="${FLIPT_BIN:-$TOOLCHAIN_CACHE_DIR/flipt/$FLIPT_VERSION/flipt}"
+# Written by setup.sh when Flipt cannot be built here, with the reason.
+FLIPT_UNAVAILABLE_FILE="$TOOLCHAIN_CACHE_DIR/flipt/$FLIPT_VERSION/unavailable.txt"
 ACTIONLINT_BIN="$TOOLCHAIN_CACHE_DIR/actionlint/$ACTIONLINT_VERSION/actionlint"
+# One virtualenv for the PyPI tools, one directory per pinned pair.
+PYTHON_TOOLS_DIR="$TOOLCHAIN_CACHE_DIR/pytools/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION-checkov-$CHECKOV_VERSION"
+KUBERNETES_VALIDATE_BIN="$PYTHON_TOOLS_DIR/bin/kubernetes-validate"
+CHECKOV_BIN="$PYTHON_TOOLS_DIR/bin/checkov"
 
 # Debian installs each PostgreSQL major beside the others; take the newest server.
 _toolchain_postgres="$( (ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null || true) | sort -V | tail -n 1)"

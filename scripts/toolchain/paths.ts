@@ -1,0 +1,90 @@
+// Toolchain paths for TypeScript callers (local runner, e2e tests, benchmarks).
+// The versions and the cache layout are defined once, in versions.env and
+// paths.sh; this module reads them by sourcing paths.sh rather than repeating them.
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export interface ToolchainPaths {
+  /** Cache of built tools: $FLIPT_DEPLOY_CACHE, else $XDG_CACHE_HOME/flipt-deploy, else ~/.cache/flipt-deploy. */
+  readonly cacheDir: string;
+  readonly fliptVersion: string;
+  readonly fliptBin: string;
+  /** Present when setup could not build Flipt here; holds the reason. */
+  readonly fliptUnavailableFile: string;
+  readonly actionlintVersion: string;
+  readonly actionlintBin: string;
+  /** Directory holding postgres, initdb, pg_ctl…; empty until a PostgreSQL server is installed. */
+  readonly pgBinDir: string;
+  readonly prometheusBin: string;
+  readonly promtoolBin: string;
+  readonly wrkBin: string;
+  readonly gitBin: string;
+  readonly kubernetesValidateVersion: string;
+  /** kubernetes-validate from PyPI, in the virtualenv setup.sh makes under cacheDir/pytools. */
+  readonly kubernetesValidateBin: string;
+  readonly checkovVersion: string;
+  /** checkov from PyPI, in the same virtualenv. */
+  readonly checkovBin: string;
+}
+
+export const TOOLCHAIN_DIR: string = __dirname;
+export const SETUP_SCRIPT: string = path.join(TOOLCHAIN_DIR, "setup.sh");
+export const PATHS_SCRIPT: string = path.join(TOOLCHAIN_DIR, "paths.sh");
+
+/** The variable paths.sh defines for each field. */
+const SHELL_VARIABLES: { readonly [K in keyof ToolchainPaths]: string } = {
+  cacheDir: "TOOLCHAIN_CACHE_DIR",
+  fliptVersion: "FLIPT_VERSION",
+  fliptBin: "FLIPT_BIN",
+  fliptUnavailableFile: "FLIPT_UNAVAILABLE_FILE",
+  actionlintVersion: "ACTIONLINT_VERSION",
+  actionlintBin: "ACTIONLINT_BIN",
+  pgBinDir: "PG_BINDIR",
+  prometheusBin: "PROMETHEUS_BIN",
+  promtoolBin: "PROMTOOL_BIN",
+  wrkBin: "WRK_BIN",
+  gitBin: "GIT_BIN",
+  kubernetesValidateVersion: "KUBERNETES_VALIDATE_VERSION",
+  kubernetesValidateBin: "KUBERNETES_VALIDATE_BIN",
+  checkovVersion: "CHECKOV_VERSION",
+  checkovBin: "CHECKOV_BIN",
+};
+
+/** Where the tools are (or will be, once setup has run). Does not install anything. */
+export function toolchainPaths(env: NodeJS.ProcessEnv = process.env): ToolchainPaths {
+  const fields = Object.keys(SHELL_VARIABLES) as (keyof ToolchainPaths)[];
+  const printed = fields.map((field) => `"$${SHELL_VARIABLES[field]}"`).join(" ");
+  const output = execFileSync("bash", ["-c", `source "$1" && printf '%s\\0' ${printed}`, "bash", PATHS_SCRIPT], {
+    encoding: "utf8",
+    env,
+  });
+  const values = output.split("\0");
+  return Object.fromEntries(fields.map((field, i) => [field, values[i]])) as unknown as ToolchainPaths;
+}
+
+/**
+ * Installs and builds whatever is missing (scripts/toolchain/setup.sh; seconds when
+ * warm, about five minutes for a cold Flipt build) and returns the paths. The script's
+ * output goes to this process's stderr so that stdout stays the caller's.
+ */
+export function ensureToolchain(env: NodeJS.ProcessEnv = process.env): ToolchainPaths {
+  const result = spawnSync("bash", [SETUP_SCRIPT], { stdio: ["ignore", 2, 2], env });
+  if (result.error) throw new Error(`cannot run ${SETUP_SCRIPT}: ${result.error.message}`);
+  if (result.status !== 0) {
+    throw new Error(`${SETUP_SCRIPT} failed (exit ${result.status ?? result.signal}); its output is above`);
+  }
+  return toolchainPaths(env);
+}
+
+/**
+ * Why the Flipt server cannot run here (setup could not build it and FLIPT_BIN names no binary),
+ * or undefined when it can. Tests that need Flipt are skipped with this reason.
+ */
+export function fliptUnavailableReason(paths: ToolchainPaths): string | undefined {
+  if (fs.existsSync(paths.fliptBin)) return undefined;
+  if (fs.existsSync(paths.fliptUnavailableFile)) {
+    return fs.readFileSync(paths.fliptUnavailableFile, "utf8").trim().replace(/\s+/g, " ");
+  }
+  return `no Flipt binary at ${paths.fliptBin}; run scripts/toolchain/setup.sh`;
+}

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Installs and builds every tool the local runner, the end-to-end tests, the
+# benchmarks and CI need: PostgreSQL (>= 15), Prometheus + promtool, git, wrk,
+# Flipt, actionlint, and kubernetes-validate + checkov (PyPI, in a virtualenv).
+# Idempotent; a warm run takes a few seconds.
+#
+# Progress goes to stderr; stdout gets one line per tool: name, path, version.
+# Exports nothing: source scripts/toolchain/paths.sh (or use paths.ts) for the paths.
+#
+# Environment:
+#   FLIPT_DEPLOY_CACHE  where built tools are cached (default ~/.cache/flipt-deploy)
+#   FLIPT_BIN           an existing Flipt v1.61.1 server binary to use instead of building one
+#
+# Flipt is built from its Go module through the Go module proxy. Where the proxy refuses
+# the module, setup still succeeds for the other tools and records why in
+# $FLIPT_UNAVAILABLE_FILE; the tests that need Flipt are then skipped with that reason.
+set -euo pipefail
+
+toolchain_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=paths.sh
+source "$toolchain_dir/paths.sh"
+
+FLIPT_MODULE=go.flipt.io/flipt
+ACTIONLINT_PACKAGE=github.com/rhysd/actionlint/cmd/actionlint
+# Flipt pins a version of this OPA log adapter that the module proxy does not
+# serve; the older one has the same API (it only logs for the authz bundle engine).
+OZAP_MODULE=github.com/open-policy-agent/contrib/logging/plugins/ozap
+OZAP_VERSION=v0.0.0-20240305195513-547d54e7c251
+
+started=$SECONDS
+log() { printf 'toolchain: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+as_root() {
+  if (( EUID == 0 )); then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "root is needed to run: $*"
+  fi
+}
+
+# --- Debian packages ---------------------------------------------------------
+
+added_policy_rc=""
+remove_added_policy_rc() { [[ -z "$added_policy_rc" ]] || as_root rm -f "$added_policy_rc"; }
+trap remove_added_policy_rc EXIT
+
+missing_packages() {
+  [[ -x "$GIT_BIN" ]] || echo git
+  [[ -n "$PG_BINDIR" ]] || echo postgresql
+  [[ -x "$PROMETHEUS_BIN" && -x "$PROMTOOL_BIN" ]] || echo prometheus
+  [[ -x "$WRK_BIN" ]] || echo wrk
+}
+
+# Tests start their own servers on free loopback ports, so the packages' own
+# services (PostgreSQL on 5432, Prometheus on 9090) must not start on install.
+forbid_service_starts() {
+  local policy=/usr/sbin/policy-rc.d
+  [[ ! -e "$policy" ]] || return 0
+  printf '#!/bin/sh\n# added by scripts/toolchain/setup.sh for the duration of an install\nexit 101\n' |
+    as_root tee "$policy" >/dev/null
+  as_root chmod 755 "$policy"
+  added_policy_rc="$policy"
+}
+
+install_debian_packages() {
+  local packages
+  mapfile -t packages < <(missing_packages)
+  (( ${#packages[@]} )) || return 0
+  log "installing Debian packages: ${packages[*]}"
+  forbid_service_starts
+  local install=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}")
+  if ! as_root "${install[@]}" >&2; then
+    log "install failed; refreshing the package lists and retrying"
+    as_root apt-get update >&2
+    as_root "${install[@]}" >&2
+  fi
+  remove_added_policy_rc
+  added_policy_rc=""
+  # shellcheck source=paths.sh
+  source "$toolchain_dir/paths.sh"
+  mapfile -t packages < <(missing_packages)
+  (( ${#packages[@]} == 0 )) || die "still missing after install: ${packages[*]}"
+}
+
+check_postgres_version() {
+  local major
+  major="$("$PG_BINDIR/postgres" --version | sed -E 's/^[^0-9]*([0-9]+).*/\1/')"
+  (( major >= 15 )) || die "PostgreSQL $major in $PG_BINDIR is too old; 15 or newer is needed"
+}
+
+# --- Go-built tools ----------------------------------------------------------
+
+find_go() {
+  GO_BIN="$(command -v go || true)"
+  if [[ -z "$GO_BIN" && -x /usr/local/go/bin/go ]]; then GO_BIN=/usr/local/go/bin/go; fi
+  [[ -n "$GO_BIN" ]] || die "Go (1.26 or newer) is needed to build Flipt and actionlint; none on PATH"
+}
+
+flipt_is_built() {
+  [[ -x "$FLIPT_BIN" && "$(flipt_version 2>/dev/null)" == "$FLIPT_VERSION" ]]
+}
+
+# A throwaway module that requires the release from the module proxy, with the in-repo
+# modules at the release commit and the third-party replaces of Flipt's own go.mod.
+# It runs in a subshell under `if`, where set -e is off: hence the `|| return`s.
+build_flipt_from_module_proxy() { # <work dir> <ldflags>
+  local wrapper="$1/module"
+  mkdir -p "$wrapper" || return
+  cat >"$wrapper/go.mod" <<EOF || return
+module flipt-deploy/flipt-build
+
+go 1.26.0
+
+tool $FLIPT_MODULE/cmd/flipt
+
+require (
+	$FLIPT_MODULE $FLIPT_VERSION
+	$FLIPT_MODULE/core $FLIPT_CORE_VERSION
+	$FLIPT_MODULE/errors $FLIPT_ERRORS_VERSION
+	$FLIPT_MODULE/rpc/flipt $FLIPT_RPC_VERSION
+	$FLIPT_MODULE/sdk/go $FLIPT_SDK_GO_VERSION
+)
+
+replace (
+	github.com/codahale/hdrhistogram => github.com/HdrHistogram/hdrhistogram-go v0.9.0
+	github.com/dgrijalva/jwt-go v3.2.0+incompatible => github.com/golang-jwt/jwt/v4 v4.2.0
+	$OZAP_MODULE => $OZAP_MODULE $OZAP_VERSION
+)
+EOF
+  cd "$wrapper" || return
+  "$GO_BIN" mod tidy || return
+  "$GO_BIN" build -trimpath -ldflags "$2" -o "$FLIPT_BIN.tmp" "$FLIPT_MODULE/cmd/flipt"
+}
+
+build_flipt() {
+  if flipt_is_built; then rm -f "$FLIPT_UNAVAILABLE_FILE"; return 0; fi
+  local work="$TOOLCHAIN_CACHE_DIR/flipt/$FLIPT_VERSION/build"
+  local ldflags="-s -w -X main.version=$FLIPT_VERSION -X main.commit=$FLIPT_COMMIT -X main.date=$FLIPT_COMMIT_DATE"
+  rm -rf "$work" && mkdir -p "$work"
+  log "building Flipt $FLIPT_VERSION from the Go module $FLIPT_MODULE; a cold build takes about 5 minutes on 2 cores (log: $work/build.log)"
+  if ! (build_flipt_from_module_proxy "$work" "$ldflags") >"$work/build.log" 2>&1; then
+    tail -n 5 "$work/build.log" >&2
+    # Recorded, not fatal: the other tools still serve npm test, the manifest checks and promtool.
+    {
+      echo "Flipt $FLIPT_VERSION could not be built from the Go module $FLIPT_MODULE:"
+      grep -m 1 -E '403|404|Forbidden|not available|error' "$work/build.log" || tail -n 1 "$work/build.log"
+    } | sed -E 's#https?://[^ ]*#<module proxy URL>#g' >"$FLIPT_UNAVAILABLE_FILE"
+    log "warning: $(tr '\n' ' ' <"$FLIPT_UNAVAILABLE_FILE")"
+    log "warning: set FLIPT_BIN to an existing Flipt $FLIPT_VERSION binary to run the tests that need it"
+    return 0
+  fi
+  mv -f "$FLIPT_BIN.tmp" "$FLIPT_BIN"
+  rm -rf "$work/module"
+  flipt_is_built || die "$FLIPT_BIN was built but does not report $FLIPT_VERSION"
+  rm -f "$FLIPT_UNAVAILABLE_FILE"
+  log "built $FLIPT_BIN"
+}
+
+build_actionlint() {
+  if [[ -x "$ACTIONLINT_BIN" ]] && "$ACTIONLINT_BIN" -version >/dev/null 2>&1; then return 0; fi
+  log "building actionlint $ACTIONLINT_VERSION"
+  GOBIN="$(dirname "$ACTIONLINT_BIN")" "$GO_BIN" install -trimpath -ldflags "-s -w" \
+    "$ACTIONLINT_PACKAGE@$ACTIONLINT_VERSION" >&2
+}
+
+# --- Python tools (PyPI) -----------------------------------------------------
+
+# The version of a distribution installed in the tools' virtualenv; fails when there is none.
+python_tool_version() {
+  "$PYTHON_TOOLS_DIR/bin/python" -c 'import importlib.metadata as m, sys; print(m.version(sys.argv[1]))' "$1" 2>/dev/null
+}
+
+python_tools_installed() {
+  [[ "$(python_tool_version kubernetes-validate)" == "$KUBERNETES_VALIDATE_VERSION" &&
+     "$(python_tool_version checkov)" == "$CHECKOV_VERSION" ]]
+}
+
+# A virtualenv cannot be moved once made, so it is made in place; an interrupted
+# install fails the version check next time and is made again from scratch.
+install_python_tools() {
+  python_tools_installed && return 0
+  local python
+  python="$(command -v python3 || true)"
+  if [[ -z "$python" ]] || ! "$python" -m venv --help >/dev/null 2>&1; then
+    die "python3 (3.9 or newer) with its venv module is needed for kubernetes-validate and checkov"
+  fi
+  log "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION and checkov $CHECKOV_VERSION from PyPI into $PYTHON_TOOLS_DIR (about a minute)"
+  rm -rf "$PYTHON_TOOLS_DIR"
+  "$python" -m venv "$PYTHON_TOOLS_DIR" >&2
+  "$PYTHON_TOOLS_DIR/bin/pip" install --quiet --disable-pip-version-check \
+    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "checkov==$CHECKOV_VERSION" >&2 ||
+    die "pip could not install kubernetes-validate and checkov into $PYTHON_TOOLS_DIR"
+  python_tools_installed || die "$PYTHON_TOOLS_DIR does not hold the pinned kubernetes-validate and checkov after install"
+}
+
+# --- Summary -----------------------------------------------------------------
+
+first_line() { { "$@" 2>&1 || true; } | sed -n 1p; }
+# `flipt --version` prints a banner first, then "Version: v1.61.1".
+flipt_version() { "$FLIPT_BIN" --version | sed -n 's/^Version: //p'; }
+
+print_summary() {
+  local flipt_state
+  flipt_state="$( (flipt_is_built && flipt_version) || echo "unavailable: see $FLIPT_UNAVAILABLE_FILE")"
+  printf '%-10s %s  %s\n' \
+    flipt "$FLIPT_BIN" "$flipt_state" \
+    actionlint "$ACTIONLINT_BIN" "$(first_line "$ACTIONLINT_BIN" -version)" \
+    postgres "$PG_BINDIR/postgres" "$(first_line "$PG_BINDIR/postgres" --version)" \
+    prometheus "$PROMETHEUS_BIN" "$(first_line "$PROMETHEUS_BIN" --version)" \
+    promtool "$PROMTOOL_BIN" "$(first_line "$PROMTOOL_BIN" --version)" \
+    wrk "$WRK_BIN" "$(first_line "$WRK_BIN" -v)" \
+    git "$GIT_BIN" "$(first_line "$GIT_BIN" --version)" \
+    kubernetes-validate "$KUBERNETES_VALIDATE_BIN" "$(python_tool_version kubernetes-validate)" \
+    checkov "$CHECKOV_BIN" "$(python_tool_version checkov)"
+}
+
+main() {
+  mkdir -p "$TOOLCHAIN_CACHE_DIR"
+  # One setup at a time: parallel test runs share the cache and apt's lock.
+  exec {lock}>"$TOOLCHAIN_CACHE_DIR/.setup.lock"
+  flock "$lock"
+
+  install_debian_packages
+  check_postgres_version
+  if ! flipt_is_built || [[ ! -x "$ACTIONLINT_BIN" ]]; then find_go; fi
+  build_flipt
+  build_actionlint
+  install_python_tools
+  print_summary
+  log "ready in $(( SECONDS - started ))s"
+}
+
+main "$@"
