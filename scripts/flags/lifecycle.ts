@@ -12,16 +12,23 @@ export const METADATA = {
   expires: "expires",
   permanent: "permanent",
   legacyKey: "legacy_key",
+  reviewed: "reviewed",
+  reviewNote: "review_note",
 } as const;
 
-/** A flag older than this (and not permanent) needs review. */
+/** A flag older than this (and not permanent) needs review; a review restarts the count. */
 export const REVIEW_AFTER_DAYS = 90;
 /** `expires` of a new or migrated flag unless one is given. */
 export const DEFAULT_LIFETIME_DAYS = 90;
 
-export type Lifecycle =
-  | { owner: string; created: string; permanent: true }
-  | { owner: string; created: string; permanent: false; expires: string };
+interface LifecycleBase {
+  owner: string;
+  created: string;
+  /** The last review that kept the flag; the review-age count starts here instead of `created`. */
+  reviewed?: string;
+}
+
+export type Lifecycle = (LifecycleBase & { permanent: true }) | (LifecycleBase & { permanent: false; expires: string });
 
 export interface LifecycleInput {
   owners: readonly string[];
@@ -52,10 +59,13 @@ export interface LifecycleProblem {
   readonly message: string;
 }
 
-/** Reads lifecycle metadata; `problems` is empty exactly when `lifecycle` is defined. */
+/**
+ * Reads lifecycle metadata; `problems` is empty exactly when `lifecycle` is defined. With
+ * `today`, a `created` date after it is a problem too.
+ */
 export function readLifecycle(
   metadata: unknown,
-  today: string,
+  today?: string,
 ): { lifecycle?: Lifecycle; problems: LifecycleProblem[] } {
   if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
     const found = metadata === undefined ? "none" : describe(metadata);
@@ -74,22 +84,10 @@ export function readLifecycle(
   const created = map[METADATA.created];
   if (!isDate(created)) {
     problem(METADATA.created, `metadata.created: expected a quoted date "YYYY-MM-DD", found ${describe(created)}`);
-  } else if (daysBetween(today, created) > 0) {
+  } else if (today !== undefined && daysBetween(today, created) > 0) {
     problem(METADATA.created, `metadata.created: ${created} is after today (${today})`);
   }
-  const expires = map[METADATA.expires];
-  const permanent = map[METADATA.permanent];
-  if (permanent !== undefined && permanent !== true) {
-    problem(METADATA.permanent, `metadata.permanent: expected true (or leave it out and set expires), found ${describe(permanent)}`);
-  } else if (permanent === true && expires !== undefined) {
-    problem(METADATA.expires, "metadata: a flag is either permanent or expires, not both");
-  } else if (permanent === undefined && expires === undefined) {
-    problem(undefined, "metadata: expected expires (the removal date) or permanent: true");
-  } else if (expires !== undefined && !isDate(expires)) {
-    problem(METADATA.expires, `metadata.expires: expected a quoted date "YYYY-MM-DD", found ${describe(expires)}`);
-  } else if (isDate(expires) && isDate(created) && daysBetween(created, expires) < 0) {
-    problem(METADATA.expires, `metadata.expires: ${expires} is before created (${created})`);
-  }
+  problems.push(...expiryProblems(map, created), ...reviewProblems(map, created, today));
   for (const [field, value] of Object.entries(map)) {
     const reported = problems.some((p) => p.field === field);
     if (!reported && !["string", "number", "boolean"].includes(typeof value)) {
@@ -97,10 +95,58 @@ export function readLifecycle(
     }
   }
   if (problems.length > 0) return { problems };
-  const base = { owner: owner as string, created: created as string };
+  const base: LifecycleBase = { owner: owner as string, created: created as string };
+  if (map[METADATA.reviewed] !== undefined) base.reviewed = map[METADATA.reviewed] as string;
   const lifecycle: Lifecycle =
-    permanent === true ? { ...base, permanent: true } : { ...base, permanent: false, expires: expires as string };
+    map[METADATA.permanent] === true
+      ? { ...base, permanent: true }
+      : { ...base, permanent: false, expires: map[METADATA.expires] as string };
   return { lifecycle, problems };
+}
+
+/** Exactly one of `expires` (a date, not before `created`) and `permanent: true`. */
+function expiryProblems(map: Record<string, unknown>, created: unknown): LifecycleProblem[] {
+  const expires = map[METADATA.expires];
+  const permanent = map[METADATA.permanent];
+  if (permanent !== undefined && permanent !== true) {
+    return [{ field: METADATA.permanent, message: `metadata.permanent: expected true (or leave it out and set expires), found ${describe(permanent)}` }];
+  }
+  if (permanent === true && expires !== undefined) {
+    return [{ field: METADATA.expires, message: "metadata: a flag is either permanent or expires, not both" }];
+  }
+  if (permanent === undefined && expires === undefined) {
+    return [{ field: undefined, message: "metadata: expected expires (the removal date) or permanent: true" }];
+  }
+  if (expires !== undefined && !isDate(expires)) {
+    return [{ field: METADATA.expires, message: `metadata.expires: expected a quoted date "YYYY-MM-DD", found ${describe(expires)}` }];
+  }
+  if (isDate(expires) && isDate(created) && daysBetween(created, expires) < 0) {
+    return [{ field: METADATA.expires, message: `metadata.expires: ${expires} is before created (${created})` }];
+  }
+  return [];
+}
+
+/** `reviewed` (a date, with a `review_note` saying why the flag stays) is optional. */
+function reviewProblems(map: Record<string, unknown>, created: unknown, today: string | undefined): LifecycleProblem[] {
+  const reviewed = map[METADATA.reviewed];
+  const note = map[METADATA.reviewNote];
+  if (reviewed === undefined) {
+    return note === undefined ? [] : [{ field: METADATA.reviewNote, message: "metadata.review_note: goes with reviewed (the review date)" }];
+  }
+  if (!isDate(reviewed)) {
+    return [{ field: METADATA.reviewed, message: `metadata.reviewed: expected a quoted date "YYYY-MM-DD", found ${describe(reviewed)}` }];
+  }
+  const problems: LifecycleProblem[] = [];
+  if (isDate(created) && daysBetween(created, reviewed) < 0) {
+    problems.push({ field: METADATA.reviewed, message: `metadata.reviewed: ${reviewed} is before created (${created})` });
+  }
+  if (today !== undefined && daysBetween(today, reviewed) > 0) {
+    problems.push({ field: METADATA.reviewed, message: `metadata.reviewed: ${reviewed} is after today (${today})` });
+  }
+  if (typeof note !== "string" || note.trim() === "") {
+    problems.push({ field: METADATA.reviewed, message: `metadata.review_note: expected the reason the flag stays, found ${describe(note)}` });
+  }
+  return problems;
 }
 
 function describe(value: unknown): string {

@@ -6,21 +6,21 @@ import { UserError } from "./errors";
  *
  *   platform.kill_switches.llm_gateway.inference
  *   └──┬───┘ └──────────────┬──────────────────┘
- *   namespace "platform"    key "kill_switches-llm_gateway-inference"
+ *   namespace "platform"    key "kill_switches--llm_gateway--inference"
  *
  * - The key is trimmed, then split on ".".
- * - The first segment names the Flipt namespace; the remaining segments, joined with "-",
+ * - The first segment names the Flipt namespace; the remaining segments, joined with "--",
  *   form the Flipt key. A key without "." lives in the "default" namespace unchanged.
  * - Every segment must itself be a valid Flipt key (`^[-_,A-Za-z0-9]+$`, so no empty segment).
  *
- * The rule is deterministic but not injective on its own ("a.b-c" and "a.b.c" both give
- * a/b-c; "x" and "default.x" both give default/x): `findMappingCollisions` rejects such pairs
+ * The rule is deterministic but not injective on its own ("a.b--c" and "a.b.c" both give
+ * a/b--c; "x" and "default.x" both give default/x): `findMappingCollisions` rejects such pairs
  * so that two source keys never share one Flipt flag.
  */
 export const FLIPT_KEY_PATTERN = /^[-_,A-Za-z0-9]+$/;
 export const DEFAULT_NAMESPACE = "default";
 export const LEGACY_SEPARATOR = ".";
-export const FLIPT_KEY_SEPARATOR = "-";
+export const FLIPT_KEY_SEPARATOR = "--";
 
 export interface FliptFlagRef {
   readonly namespace: string;

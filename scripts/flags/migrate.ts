@@ -10,6 +10,7 @@ import { UserError } from "./errors";
 import { defaultExpiry, lifecycleMetadata } from "./lifecycle";
 import { findMappingCollisions, fliptKeyFor, formatRef, type FliptFlagRef } from "./mapping";
 import type { LegacyFlag, Snapshot } from "./snapshot";
+import { textTable } from "./table";
 
 /** Legacy keys under this prefix are operational kill switches: permanent, never stale. */
 export const KILL_SWITCH_PREFIX = "platform.kill_switches.";
@@ -37,7 +38,8 @@ export interface MigratedFlag {
   readonly legacyKey: string;
   readonly ref: FliptFlagRef;
   readonly served: ServedState;
-  readonly permanent: boolean;
+  /** Undefined for permanent flags. */
+  readonly expires: string | undefined;
 }
 
 /** A partial rollout whose subjects Flipt buckets differently from the file store. */
@@ -68,14 +70,15 @@ export interface MigrationOptions {
 
 export function planMigration(snapshot: Snapshot, options: MigrationOptions): Migration {
   checkMappable(snapshot.flags, options);
-  const flags = snapshot.flags.map(migratedFlag);
+  const flags = snapshot.flags.map((legacy) => migratedFlag(legacy, options.created));
   const byNamespace = new Map<string, FliptFlag[]>();
   snapshot.flags.forEach((legacy, i) => {
     const { namespace } = flags[i].ref;
     byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), fliptFlag(legacy, flags[i], options)]);
   });
   const documents = [...byNamespace.keys()].sort().map((namespace) => {
-    const namespaceFlags = byNamespace.get(namespace)!.sort((a, b) => a.key.localeCompare(b.key, "en"));
+    // Code-point order, so the output does not depend on the machine's locale.
+    const namespaceFlags = byNamespace.get(namespace)!.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return namespaceDocument(namespace, namespaceFlags);
   });
   const bucketingChanges = flags.flatMap((flag) => (flag.served.kind === "partial" ? [bucketingChange(flag, flag.served.percent)] : []));
@@ -99,17 +102,17 @@ function checkMappable(legacyFlags: readonly LegacyFlag[], options: MigrationOpt
   }
   for (const keys of findMappingCollisions(mappable)) {
     const ref = formatRef(fliptKeyFor(keys[0]));
-    problems.push(`keys ${keys.map((k) => JSON.stringify(k)).join(" and ")} all map to Flipt flag ${ref}`);
+    problems.push(`keys ${keys.map((k) => JSON.stringify(k)).join(" and ")} map to the same Flipt flag ${ref}`);
   }
   if (problems.length > 0) throw new UserError(problems);
 }
 
-function migratedFlag(legacy: LegacyFlag): MigratedFlag {
+function migratedFlag(legacy: LegacyFlag, created: string): MigratedFlag {
   return {
     legacyKey: legacy.key,
     ref: fliptKeyFor(legacy.key),
     served: servedState(legacy),
-    permanent: legacy.key.startsWith(KILL_SWITCH_PREFIX),
+    expires: legacy.key.startsWith(KILL_SWITCH_PREFIX) ? undefined : defaultExpiry(created),
   };
 }
 
@@ -118,7 +121,7 @@ function fliptFlag(legacy: LegacyFlag, migrated: MigratedFlag, options: Migratio
   const metadata = lifecycleMetadata({
     owners,
     created: options.created,
-    expires: migrated.permanent ? undefined : defaultExpiry(options.created),
+    expires: migrated.expires,
     legacyKey: legacy.key,
   });
   const flag: FliptFlag = {
@@ -157,27 +160,29 @@ function bucketingChange(flag: MigratedFlag, percent: number): BucketingChange {
 
 // ---- report -----------------------------------------------------------------------------
 
-export function describeServed(flag: MigratedFlag): string {
-  const lifetime = flag.permanent ? "permanent" : "expires";
-  switch (flag.served.kind) {
+export function describeServed(served: ServedState): string {
+  switch (served.kind) {
     case "off":
-      return `off for everyone (${lifetime})`;
+      return "off for everyone";
     case "on":
-      return `on for everyone (${lifetime})`;
+      return "on for everyone";
     case "partial":
-      return `on for ${flag.served.percent}% of subjects (${lifetime})`;
+      return `on for ${served.percent}% of subjects`;
   }
 }
 
 /** The old key → new key table printed by `migrate`. */
 export function mappingTable(flags: readonly MigratedFlag[]): string {
-  const rows = [
-    ["legacy key", "namespace", "flipt key", "served"],
-    ...flags.map((flag) => [flag.legacyKey, flag.ref.namespace, flag.ref.key, describeServed(flag)]),
-  ];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
-  return [line(rows[0]), line(widths.map((w) => "-".repeat(w))), ...rows.slice(1).map(line)].join("\n");
+  return textTable(
+    ["legacy key", "namespace", "flipt key", "served", "lifecycle"],
+    flags.map((flag) => [
+      flag.legacyKey,
+      flag.ref.namespace,
+      flag.ref.key,
+      describeServed(flag.served),
+      flag.expires === undefined ? "permanent" : `expires ${flag.expires}`,
+    ]),
+  );
 }
 
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
@@ -192,6 +197,6 @@ export function bucketingReport(changes: readonly BucketingChange[]): string[] {
       (change) =>
         `  ${change.legacyKey} -> ${formatRef(change.ref)} at ${change.percent}%: about ${percent(change.expectedShare)} of subjects change state (2·p·(1−p); ${percent(change.measuredShare)} of ${SAMPLE_SUBJECT_COUNT} sample subjects)`,
     ),
-    "  Blank subjects stay on through the blank-subject segment, but only where Flipt evaluates them: its evaluation API rejects an empty entityId (OFREP with an explicit empty targetingKey does evaluate it).",
+    "  Blank subjects (empty or white-space entity id) stay on through the blank-subject segment. Services must send the subject as entityId / targetingKey: OFREP without a targetingKey evaluates a random id on every request.",
   ];
 }

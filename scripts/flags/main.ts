@@ -1,0 +1,227 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { localToday, requireDate } from "./dates";
+import { FLAG_FILE_SUFFIX, flagFileName, INDEX_FILE, renderFlagFile, renderIndex } from "./document";
+import { UserError } from "./errors";
+import { formatProblem, readFolder, type FolderFile } from "./folder";
+import { checkFlagFolder } from "./lint";
+import { bucketingReport, mappingTable, planMigration } from "./migrate";
+import { NEW_FLAG_TYPES, planNewFlag, type NewFlagType } from "./newFlag";
+import { parseSnapshot } from "./snapshot";
+import { findStaleFlags, formatStale, STALE_FORMATS, type StaleFormat } from "./stale";
+
+/** Where the CLI writes and what it takes as given; tests pass their own. */
+export interface CliIo {
+  readonly cwd: string;
+  readonly today: string;
+  stdout(line: string): void;
+  stderr(line: string): void;
+}
+
+export const DEFAULT_FLAGS_DIR = "flags";
+
+const USAGE = `Usage: npm run flags -- <command> [options]
+
+Commands:
+  migrate --from <snapshot.json> --out <dir> [--today YYYY-MM-DD] [--default-owner <team>]
+      Turn the file store's snapshot into Flipt flag files under <dir>.
+  lint [--dir ${DEFAULT_FLAGS_DIR}] [--today YYYY-MM-DD]
+      Check every flag file the index includes; exit 1 on any problem.
+  stale [--dir ${DEFAULT_FLAGS_DIR}] [--today YYYY-MM-DD] [--format text|json|markdown]
+      List flags due for review (older than 90 days or past expires).
+  new --key <key> --owner <team> --description <text> [--namespace <ns>]
+      [--expires YYYY-MM-DD | --permanent] [--type boolean|variant] [--dir ${DEFAULT_FLAGS_DIR}]
+      Add a flag, created today, expiring in 90 days unless told otherwise.
+
+Policy and key mapping: flags/README.md.`;
+
+type Command = (args: string[], io: CliIo) => number;
+
+const COMMANDS: Record<string, Command> = { migrate, lint, stale, new: newCommand };
+
+/** Runs one command; returns the exit code. User errors become one line per problem on stderr. */
+export function run(argv: readonly string[], io: CliIo): number {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    io.stdout(USAGE);
+    return name === undefined ? 1 : 0;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (command === undefined) throw new UserError(`unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(COMMANDS).join(", ")} (see --help)`);
+    return command(args, io);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    for (const problem of error.problems) io.stderr(`flags ${name}: ${problem}`);
+    return 1;
+  }
+}
+
+type OptionSpec = Record<string, { type: "string" | "boolean" }>;
+
+function options<T extends OptionSpec>(args: string[], spec: T, required: (keyof T & string)[] = []) {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false }));
+  } catch (error) {
+    // parseArgs explains the problem (unknown option, missing value) in its message.
+    throw new UserError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
+  }
+  const missing = required.filter((name) => values[name] === undefined);
+  if (missing.length > 0) throw new UserError(`missing ${missing.map((m) => `--${m}`).join(", ")} (see --help)`);
+  return values as { [K in keyof T]?: T[K]["type"] extends "boolean" ? boolean : string };
+}
+
+function todayOption(value: string | undefined, io: CliIo): string {
+  if (value === undefined) return io.today;
+  requireDate(value, "--today");
+  return value;
+}
+
+// ---- migrate -----------------------------------------------------------------------------
+
+function migrate(args: string[], io: CliIo): number {
+  const opts = options(args, { from: { type: "string" }, out: { type: "string" }, today: { type: "string" }, "default-owner": { type: "string" } }, ["from", "out"]);
+  const today = todayOption(opts.today, io);
+  const from = opts.from!;
+  const snapshot = parseSnapshot(readText(path.resolve(io.cwd, from), from), from);
+  snapshot.warnings.forEach((warning) => io.stderr(`warning: ${warning}`));
+  const migration = planMigration(snapshot, { created: today, defaultOwner: opts["default-owner"] });
+  const files: FolderFile[] = [
+    { path: INDEX_FILE, text: renderIndex() },
+    ...migration.documents.map((doc) => ({ path: flagFileName(doc.namespace), text: renderFlagFile(doc) })),
+  ];
+  const check = checkFlagFolder(files, today);
+  if (check.problems.length > 0) {
+    // The migration writes only what lint accepts; anything else is a bug in the tool.
+    throw new Error(`migration output fails lint:\n${check.problems.map((p) => formatProblem(opts.out!, p)).join("\n")}`);
+  }
+  const outDir = path.resolve(io.cwd, opts.out!);
+  warnAboutOtherFlagFiles(outDir, files, opts.out!, io);
+  writeFiles(outDir, files, opts.out!);
+  io.stdout(mappingTable(migration.flags));
+  io.stdout("");
+  bucketingReport(migration.bucketingChanges).forEach((line) => io.stdout(line));
+  io.stdout("");
+  io.stdout(`Wrote ${migration.flags.length} flags in ${migration.documents.length} namespaces to ${opts.out}: ${files.map((f) => f.path).join(", ")}`);
+  return 0;
+}
+
+function warnAboutOtherFlagFiles(outDir: string, written: readonly FolderFile[], shownDir: string, io: CliIo): void {
+  if (!fs.existsSync(outDir)) return;
+  const others = fs
+    .readdirSync(outDir)
+    .filter((name) => name.endsWith(FLAG_FILE_SUFFIX) && !written.some((f) => f.path === name));
+  for (const name of others) {
+    io.stderr(`warning: ${path.join(shownDir, name)} was not written by this migration but Flipt will serve it too`);
+  }
+}
+
+// ---- lint --------------------------------------------------------------------------------
+
+function lint(args: string[], io: CliIo): number {
+  const opts = options(args, { dir: { type: "string" }, today: { type: "string" } });
+  const today = todayOption(opts.today, io);
+  const dir = opts.dir ?? DEFAULT_FLAGS_DIR;
+  const report = checkFlagFolder(readFolder(path.resolve(io.cwd, dir), dir), today);
+  report.problems.forEach((problem) => io.stdout(formatProblem(dir, problem)));
+  const summary = `${report.flags.length} flags in ${report.files.length} files (${report.files.join(", ")})`;
+  if (report.problems.length > 0) {
+    io.stdout(`${report.problems.length} problems; ${summary}`);
+    return 1;
+  }
+  io.stdout(`No problems: ${summary}`);
+  return 0;
+}
+
+// ---- stale -------------------------------------------------------------------------------
+
+function stale(args: string[], io: CliIo): number {
+  const opts = options(args, { dir: { type: "string" }, today: { type: "string" }, format: { type: "string" } });
+  const today = todayOption(opts.today, io);
+  const dir = opts.dir ?? DEFAULT_FLAGS_DIR;
+  const format = opts.format ?? "text";
+  if (!(STALE_FORMATS as readonly string[]).includes(format)) {
+    throw new UserError(`--format: expected one of ${STALE_FORMATS.join(", ")}, found ${JSON.stringify(format)}`);
+  }
+  const report = checkFlagFolder(readFolder(path.resolve(io.cwd, dir), dir), today);
+  if (report.problems.length > 0) {
+    io.stderr(`note: ${dir} has ${report.problems.length} lint problems; flags in unreadable files are not listed (run: npm run flags -- lint --dir ${dir})`);
+  }
+  io.stdout(formatStale(findStaleFlags(report.flags, today), format as StaleFormat, today, dir));
+  return 0;
+}
+
+// ---- new ---------------------------------------------------------------------------------
+
+function newCommand(args: string[], io: CliIo): number {
+  const spec = {
+    key: { type: "string" },
+    owner: { type: "string" },
+    description: { type: "string" },
+    namespace: { type: "string" },
+    expires: { type: "string" },
+    permanent: { type: "boolean" },
+    type: { type: "string" },
+    dir: { type: "string" },
+    today: { type: "string" },
+  } as const;
+  const opts = options(args, spec, ["key", "owner", "description"]);
+  const type = opts.type ?? "boolean";
+  if (!(NEW_FLAG_TYPES as readonly string[]).includes(type)) {
+    throw new UserError(`--type: expected one of ${NEW_FLAG_TYPES.join(", ")}, found ${JSON.stringify(type)}`);
+  }
+  const dir = opts.dir ?? DEFAULT_FLAGS_DIR;
+  const today = todayOption(opts.today, io);
+  const change = planNewFlag(readFolder(path.resolve(io.cwd, dir), dir), {
+    key: opts.key!,
+    owner: opts.owner!,
+    description: opts.description!,
+    namespace: opts.namespace,
+    expires: opts.expires,
+    permanent: opts.permanent ?? false,
+    type: type as NewFlagType,
+    today,
+  }, dir);
+  writeFiles(path.resolve(io.cwd, dir), [change], dir);
+  const namespace = opts.namespace ?? "default";
+  io.stdout(`${change.created ? "Created" : "Updated"} ${path.join(dir, change.path)}: added flag ${opts.key} in namespace ${namespace} (disabled; commit it to reach Flipt).`);
+  return 0;
+}
+
+// ---- files -------------------------------------------------------------------------------
+
+function readText(file: string, shown: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`${shown}: cannot read (${code === "ENOENT" ? "no such file" : code ?? String(error)})`);
+  }
+}
+
+/** Writes each file through a temporary file and a rename, so no file is left half written. */
+function writeFiles(dir: string, files: readonly { path: string; text: string }[], shownDir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const file of files) {
+      const target = path.join(dir, file.path);
+      const temporary = `${target}.${process.pid}.tmp`;
+      fs.writeFileSync(temporary, file.text);
+      fs.renameSync(temporary, target);
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`${shownDir}: cannot write (${code ?? String(error)})`);
+  }
+}
+
+export function defaultIo(): CliIo {
+  return {
+    cwd: process.cwd(),
+    today: localToday(),
+    stdout: (line) => process.stdout.write(`${line}\n`),
+    stderr: (line) => process.stderr.write(`${line}\n`),
+  };
+}

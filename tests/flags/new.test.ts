@@ -1,0 +1,110 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { checkFlagFolder } from "../../scripts/flags/lint";
+import { readFolder } from "../../scripts/flags/folder";
+import { FLAGS_DIR, INDEX, runCli, tempDir, writeFiles, removeTempDirs } from "./helpers";
+
+afterAll(removeTempDirs);
+
+const TODAY = "2026-11-24";
+
+/** A copy of the committed flags/ to change. */
+function copyOfFlags(): string {
+  const dir = tempDir();
+  fs.cpSync(FLAGS_DIR, dir, { recursive: true });
+  return dir;
+}
+
+function newFlag(dir: string, ...args: string[]) {
+  return runCli(["new", "--dir", dir, "--today", TODAY, ...args]);
+}
+
+function flagIn(dir: string, file: string, key: string): Record<string, unknown> | undefined {
+  const doc = yaml.load(fs.readFileSync(path.join(dir, file), "utf8")) as { flags: Record<string, unknown>[] };
+  return doc.flags.find((f) => f.key === key);
+}
+
+const lintProblems = (dir: string) => checkFlagFolder(readFolder(dir), TODAY).problems;
+
+describe("new", () => {
+  it("adds a disabled boolean flag, created today and expiring in 90 days, to the namespace's file", () => {
+    const dir = copyOfFlags();
+    const before = fs.readFileSync(path.join(dir, "llm_gateway.features.yml"), "utf8");
+    const result = newFlag(dir, "--namespace", "llm_gateway", "--key", "model_routing--cheap_fallback", "--owner", "platform-app", "--description", "Fall back to the cheap model.");
+    expect(result).toMatchObject({ code: 0, stderr: [] });
+    expect(flagIn(dir, "llm_gateway.features.yml", "model_routing--cheap_fallback")).toEqual({
+      key: "model_routing--cheap_fallback",
+      name: "model_routing--cheap_fallback",
+      type: "BOOLEAN_FLAG_TYPE",
+      description: "Fall back to the cheap model.",
+      enabled: false,
+      metadata: { owner: "platform-app", created: TODAY, expires: "2027-02-22" },
+    });
+    const after = fs.readFileSync(path.join(dir, "llm_gateway.features.yml"), "utf8");
+    expect(after.startsWith(before)).toBe(true);
+    expect(lintProblems(dir)).toEqual([]);
+  });
+
+  it.each([
+    [["--permanent"], { permanent: true }],
+    [["--expires", "2027-01-15"], { expires: "2027-01-15" }],
+  ])("with %j writes %j", (args, lifecycle) => {
+    const dir = copyOfFlags();
+    expect(newFlag(dir, "--namespace", "platform", "--key", "kill_switches--new", "--owner", "platform-app", "--description", "d", ...args).code).toBe(0);
+    expect(flagIn(dir, "platform.features.yml", "kill_switches--new")?.metadata).toEqual({ owner: "platform-app", created: TODAY, ...lifecycle });
+    expect(lintProblems(dir)).toEqual([]);
+  });
+
+  it("creates the namespace's file when the namespace has none, inside the index", () => {
+    const dir = copyOfFlags();
+    const result = newFlag(dir, "--key", "checkout", "--owner", "payments", "--description", "New checkout.", "--type", "variant");
+    expect(result.stdout[0]).toContain("Created");
+    expect(flagIn(dir, "default.features.yml", "checkout")).toMatchObject({
+      type: "VARIANT_FLAG_TYPE",
+      enabled: false,
+      variants: [{ key: "control", name: "Control", default: true }, { key: "treatment", name: "Treatment" }],
+    });
+    expect(checkFlagFolder(readFolder(dir), TODAY).files).toContain("default.features.yml");
+    expect(lintProblems(dir)).toEqual([]);
+  });
+
+  it("adds to a file whose flags list is empty", () => {
+    const dir = tempDir();
+    writeFiles(dir, { ".flipt.yml": INDEX, "shop.features.yml": 'version: "1.4"\nnamespace: shop\nflags: []\n' });
+    expect(newFlag(dir, "--namespace", "shop", "--key", "a", "--owner", "t", "--description", "d").code).toBe(0);
+    expect(flagIn(dir, "shop.features.yml", "a")).toBeDefined();
+    expect(lintProblems(dir)).toEqual([]);
+  });
+
+  it.each([
+    [["--namespace", "platform", "--key", "kill_switches--gate--control_api"], "flag platform/kill_switches--gate--control_api already exists at"],
+    [["--key", "platform.kill_switches.x"], '--key: expected a Flipt key matching ^[-_,A-Za-z0-9]+$, found "platform.kill_switches.x"; for the dotted name use --namespace platform --key kill_switches--x'],
+    [["--key", "bad key"], '--key: expected a Flipt key matching ^[-_,A-Za-z0-9]+$, found "bad key"'],
+    [["--key", "ok", "--namespace", "a/b"], '--namespace: expected a namespace key matching'],
+    [["--key", "ok", "--permanent", "--expires", "2027-01-01"], "--expires and --permanent: give one or the other"],
+    [["--key", "ok", "--expires", "2026-11-24"], "--expires: 2026-11-24 is not after today (2026-11-24)"],
+    [["--key", "ok", "--expires", "next week"], '--expires: expected a date YYYY-MM-DD, found "next week"'],
+    [["--key", "ok", "--type", "string"], '--type: expected one of boolean, variant, found "string"'],
+  ])("refuses %j and leaves the files alone", (args, message) => {
+    const dir = copyOfFlags();
+    const before = readFolder(dir);
+    const result = newFlag(dir, "--owner", "platform-app", "--description", "d", ...args);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toHaveLength(1);
+    expect(result.stderr[0]).toContain(message);
+    expect(readFolder(dir)).toEqual(before);
+  });
+
+  it.each([
+    [["--owner", " "], "--owner: expected the owning team"],
+    [["--description", ""], "--description: expected a sentence"],
+  ])("refuses an empty %j", (args, message) => {
+    const base = { "--owner": "t", "--description": "d" } as Record<string, string>;
+    base[args[0]] = args[1];
+    const result = newFlag(copyOfFlags(), "--key", "ok", ...Object.entries(base).flat());
+    expect(result.code).toBe(1);
+    expect(result.stderr[0]).toContain(message);
+  });
+});
