@@ -24,3 +24,7 @@ export const databaseName = platform.databaseName;
 export const bootstrapToken = platform.bootstrapToken;
 /** service (`<namespace>/<name>`) → {kind: patched|created, configMap, namespace, keys}: where FLIPT_URL was written. */
 export const serviceConfig = platform.serviceConfig;
+/** UID of Flipt's Grafana dashboard (both delivery modes). */
+export const dashboardUid = platform.dashboardUid;
+/** The dashboard's address; only when it is delivered through Grafana's API (grafanaUrl set). */
+export const dashboardUrl = platform.dashboardUrl;

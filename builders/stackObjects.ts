@@ -1,5 +1,7 @@
 import { Settings } from "../settings/types";
+import { dashboardObjectSpecs } from "./dashboard";
 import { FliptSecretValues, ObjectSpec, fliptObjectSpecs } from "./kubernetes";
+import { monitoringObjectSpecs } from "./monitoring";
 import { serviceConfigSpecs } from "./serviceConfig";
 
 /**
@@ -8,5 +10,10 @@ import { serviceConfigSpecs } from "./serviceConfig";
  */
 export function stackObjectSpecs<V>(settings: Settings, secrets: FliptSecretValues<V>): ObjectSpec[] {
   // Service wiring last: patches of existing ConfigMaps (ConfigMapPatch bodies) and the `<name>-flipt` ConfigMaps.
-  return [...fliptObjectSpecs(settings, secrets), ...serviceConfigSpecs(settings)];
+  return [
+    ...fliptObjectSpecs(settings, secrets),
+    ...monitoringObjectSpecs(settings),
+    ...dashboardObjectSpecs(settings),
+    ...serviceConfigSpecs(settings),
+  ];
 }

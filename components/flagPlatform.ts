@@ -3,6 +3,7 @@ import { databaseSpec, fliptDatabaseUrl, SQLITE_URL } from "../builders/database
 import { Settings } from "../settings/types";
 import { FliptDatabase } from "./database";
 import { Flipt } from "./flipt";
+import { Monitoring } from "./monitoring";
 import { ServiceConfig } from "./serviceConfig";
 
 export interface FlagPlatformArgs {
@@ -20,6 +21,9 @@ export class FlagPlatform extends pulumi.ComponentResource {
   readonly bootstrapToken: pulumi.Output<string>;
   /** service → the ConfigMap and keys FLIPT_URL was written to. */
   readonly serviceConfig: ServiceConfig["written"];
+  readonly dashboardUid: string;
+  /** Set when the dashboard goes through Grafana's API. */
+  readonly dashboardUrl?: string;
 
   constructor(name: string, args: FlagPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flipt-deploy:index:FlagPlatform", name, {}, opts);
@@ -57,6 +61,14 @@ export class FlagPlatform extends pulumi.ComponentResource {
     // After Flipt: a service that picks up FLIPT_URL finds the Service behind it.
     const serviceConfig = new ServiceConfig(`${name}-services`, { settings }, { parent: this, dependsOn: [flipt] });
     this.serviceConfig = serviceConfig.written;
+
+    const monitoring = new Monitoring(
+      `${name}-monitoring`,
+      { settings, fliptObjects: flipt.objects, grafanaToken: pulumi.secret(settings.secrets.grafanaToken) },
+      { parent: this },
+    );
+    this.dashboardUid = monitoring.dashboardUid;
+    this.dashboardUrl = monitoring.dashboardUrl;
     this.registerOutputs({
       fliptUrl: this.fliptUrl,
       fliptGrpcAddress: this.fliptGrpcAddress,
@@ -64,6 +76,8 @@ export class FlagPlatform extends pulumi.ComponentResource {
       databaseName: this.databaseName,
       bootstrapToken: this.bootstrapToken,
       serviceConfig: this.serviceConfig,
+      dashboardUid: this.dashboardUid,
+      dashboardUrl: this.dashboardUrl,
     });
   }
 }

@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { dashboardJson, dashboardUid } from "../builders/dashboard";
 import { ObjectSpec } from "../builders/kubernetes";
 import { stackObjectSpecs } from "../builders/stackObjects";
 import { ConfigError, parseSettings } from "../settings/parse";
@@ -31,10 +32,13 @@ export function renderSettings(settings: Settings): RenderedFile[] {
     bootstrapToken: placeholderSecret("bootstrapToken"),
     gitCredential: settings.git.auth === "none" ? undefined : placeholderSecret("gitCredential"),
   });
-  return specs.map((spec, i) => ({
+  const files = specs.map((spec, i) => ({
     file: fileName(i, spec),
     content: yaml.dump(spec, { lineWidth: -1, noRefs: true, sortKeys: false }),
   }));
+  // In API mode the dashboard is no Kubernetes object; write its model anyway so a pull request diffs it.
+  if (settings.monitoring.grafanaApi) files.push({ file: `dashboard-${dashboardUid(settings)}.json`, content: dashboardJson(settings) });
+  return files;
 }
 
 export function renderStack(stack: string): RenderedFile[] {
@@ -49,7 +53,7 @@ function main(): void {
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   for (const { file, content } of files) fs.writeFileSync(path.join(out, file), content);
-  process.stdout.write(`rendered ${files.length} objects of stack ${stack} into ${out}\n`);
+  process.stdout.write(`rendered ${files.length} files of stack ${stack} into ${out}\n`);
 }
 
 if (require.main === module) {

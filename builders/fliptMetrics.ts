@@ -1,0 +1,74 @@
+/**
+ * The Prometheus series the dashboard and alerts may use, defined once. Checked against
+ * Flipt v1.61.1's source (internal/server/metrics/metrics.go, internal/storage/fs/git/metrics.go,
+ * internal/cmd/grpc.go, internal/cmd/http.go) and its /metrics output.
+ *
+ * Flipt records these through OpenTelemetry and exposes them with the OTel Prometheus exporter,
+ * which adds `_total` to counters and the unit to histograms (`ms` → `_milliseconds`, `s` → `_seconds`).
+ */
+
+/** Label values Flipt attaches; `namespace` is Flipt's namespace key, not Kubernetes'. */
+export const FLIPT_LABELS = {
+  flag: "flag",
+  /**
+   * Flipt's own `namespace` label collides with the target label the Prometheus Operator adds
+   * (the Kubernetes namespace), so Prometheus keeps it as `exported_namespace` (honorLabels: false).
+   */
+  fliptNamespace: "exported_namespace",
+  value: "value",
+  reason: "reason",
+} as const;
+
+export const FLIPT_METRICS = {
+  /** Counter {namespace, flag}: every evaluation of a flag that exists. */
+  evaluationRequests: "flipt_evaluations_requests_total",
+  /** Counter {namespace, flag, value, reason, type[, match, segment]}: successful evaluations by result. */
+  evaluationResults: "flipt_evaluations_results_total",
+  /** Counter {namespace, flag}: evaluations that failed after the flag was found (absent until the first one). */
+  evaluationErrors: "flipt_evaluations_errors_total",
+  /** Histogram {namespace, flag} in milliseconds (OTel default buckets: 0, 5, 10, 25, 50, …). */
+  evaluationLatencyBucket: "flipt_evaluations_latency_milliseconds_bucket",
+  evaluationLatencySum: "flipt_evaluations_latency_milliseconds_sum",
+  evaluationLatencyCount: "flipt_evaluations_latency_milliseconds_count",
+  /** Histogram of Git sync durations in seconds; `_count` is the number of sync attempts. */
+  gitSyncLatencyBucket: "flipt_git_sync_latency_seconds_bucket",
+  gitSyncLatencySum: "flipt_git_sync_latency_seconds_sum",
+  gitSyncLatencyCount: "flipt_git_sync_latency_seconds_count",
+  /** Counter: adds the flag count of every snapshot a sync rebuilds (a change, or a retry after a failed fetch). */
+  gitSyncFlags: "flipt_git_sync_flags_total",
+  /** Counter: failed sync attempts. */
+  gitSyncErrors: "flipt_git_sync_errors_total",
+  /** Gauge: Unix time of the last sync attempt, successful or not; 0 until the first poll. */
+  gitSyncLastTime: "flipt_git_sync_last_time",
+  /** go-grpc-prometheus (handling-time histogram enabled). */
+  grpcHandled: "grpc_server_handled_total",
+  processStartTime: "process_start_time_seconds",
+  processResidentMemory: "process_resident_memory_bytes",
+  processCpuSeconds: "process_cpu_seconds_total",
+  goHeapInuse: "go_memstats_heap_inuse_bytes",
+} as const;
+
+/** Families Flipt exports through the Prometheus client's default registry. */
+export const FLIPT_METRIC_FAMILIES = ["grpc_server_", "go_", "process_"] as const;
+
+/** Written by Prometheus itself for every scrape target. */
+export const SCRAPE_METRICS = { up: "up" } as const;
+
+/** From the cluster's kube-state-metrics: used by FliptRestarting only, never by the dashboard. */
+export const KUBE_STATE_METRICS = { containerRestarts: "kube_pod_container_status_restarts_total" } as const;
+
+const FLIPT_NAMES: ReadonlySet<string> = new Set(Object.values(FLIPT_METRICS));
+
+/** A series Flipt v1.61 exports (or Prometheus writes for its target): what the dashboard may query. */
+export function isFliptSeries(name: string): boolean {
+  return (
+    FLIPT_NAMES.has(name) ||
+    name === SCRAPE_METRICS.up ||
+    FLIPT_METRIC_FAMILIES.some((prefix) => name.startsWith(prefix))
+  );
+}
+
+/** What the alert rules may query: Flipt's series plus kube-state-metrics' restart counter. */
+export function isAlertSeries(name: string): boolean {
+  return isFliptSeries(name) || Object.values<string>(KUBE_STATE_METRICS).includes(name);
+}

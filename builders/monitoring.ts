@@ -1,0 +1,185 @@
+import { Settings } from "../settings/types";
+import { FLIPT_METRICS, KUBE_STATE_METRICS, SCRAPE_METRICS } from "./fliptMetrics";
+import { ObjectSpec } from "./kubernetes";
+import { FLIPT, commonLabels, objectNames, selectorLabels } from "./names";
+
+/** The `job` label of Flipt's series: the Prometheus Operator sets it to the Service's name. */
+export const FLIPT_JOB = objectNames().service;
+
+/** Matchers that pick one stack's Flipt targets; `namespace` may be a dashboard variable. */
+export function fliptMatchers(namespace: string): string {
+  return `namespace="${namespace}", job="${FLIPT_JOB}"`;
+}
+
+const PROM_UNIT_SECONDS: Record<string, number> = { y: 31_536_000, w: 604_800, d: 86_400, h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/** Seconds in a Prometheus duration (`1m30s` → 90); the settings parser has already validated the form. */
+export function promDurationSeconds(value: string): number {
+  let total = 0;
+  for (const part of value.matchAll(/(\d+)(ms|y|w|d|h|m|s)/g)) total += Number(part[1]) * PROM_UNIT_SECONDS[part[2]];
+  return total;
+}
+
+/** A whole number of seconds as a Prometheus duration: 120 → `2m`, 90 → `90s`. */
+export function promDuration(seconds: number): string {
+  const whole = Math.ceil(seconds);
+  return whole % 60 === 0 ? `${whole / 60}m` : `${whole}s`;
+}
+
+/** Range of `rate()` in alerts: 5m, or four scrapes when scraping is slower. */
+export function alertRateWindow(settings: Settings): string {
+  return promDuration(Math.max(300, 4 * promDurationSeconds(settings.monitoring.scrapeInterval)));
+}
+
+/** Four scrapes, at least a minute: the shortest range in which `increase()` reliably sees a counter step. */
+export function scrapeWindowSeconds(settings: Settings): number {
+  return Math.max(60, 4 * promDurationSeconds(settings.monitoring.scrapeInterval));
+}
+
+/**
+ * Range in which a Git sync error counts as "still failing": at least four scrapes and three polls,
+ * so one failed poll is seen but does not by itself last the alert's `for`.
+ */
+export function gitSyncErrorWindow(settings: Settings): string {
+  return promDuration(Math.max(scrapeWindowSeconds(settings), 3 * settings.git.pollIntervalSeconds));
+}
+
+/** ServiceMonitor and PrometheusRule labels: ours, plus the ones the operator selects on (e.g. `release`). */
+function monitoringLabels(settings: Settings): Record<string, string> {
+  return { ...commonLabels(settings), ...settings.monitoring.extraLabels };
+}
+
+export function serviceMonitorSpec(settings: Settings): ObjectSpec {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "ServiceMonitor",
+    metadata: { name: objectNames().serviceMonitor, namespace: settings.namespace, labels: monitoringLabels(settings) },
+    spec: {
+      selector: { matchLabels: selectorLabels(settings) },
+      namespaceSelector: { matchNames: [settings.namespace] },
+      endpoints: [
+        {
+          port: FLIPT.httpPortName,
+          path: FLIPT.metricsPath,
+          scheme: "http",
+          interval: settings.monitoring.scrapeInterval,
+        },
+      ],
+    },
+  };
+}
+
+export type Severity = "critical" | "warning";
+
+/** One alerting rule in Prometheus' rule-file form (the PrometheusRule CRD uses the same shape). */
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for?: string;
+  readonly labels: { readonly severity: Severity; readonly [label: string]: string };
+  readonly annotations: { readonly summary: string; readonly description: string };
+}
+
+export interface RuleGroup {
+  readonly name: string;
+  readonly rules: readonly AlertRule[];
+}
+
+/** The alert names, used by the rules, the tests and the README's runbook. */
+export const ALERTS = {
+  down: "FliptDown",
+  gitSyncFailing: "FliptGitSyncFailing",
+  evaluationErrors: "FliptEvaluationErrors",
+  latencyHigh: "FliptEvaluationLatencyHigh",
+  restarting: "FliptRestarting",
+} as const;
+
+/** 0.015 → "1.5%", without floating-point noise. */
+function percent(ratio: number): string {
+  return `${Number((ratio * 100).toPrecision(6))}%`;
+}
+
+/** Alerts a team pages (critical) or tickets (warning) on, with thresholds from the stack's config. */
+export function fliptAlertRules(settings: Settings): RuleGroup[] {
+  const ns = settings.namespace;
+  const target = fliptMatchers(ns);
+  const { alerts } = settings.monitoring;
+  const rate = alertRateWindow(settings);
+  const m = FLIPT_METRICS;
+  const rules: AlertRule[] = [
+    {
+      alert: ALERTS.down,
+      // absent(… == 1) covers both "no target discovered" and "every target failing its scrape".
+      expr: `absent(${SCRAPE_METRICS.up}{${target}} == 1)`,
+      for: "5m",
+      labels: { severity: "critical", namespace: ns },
+      annotations: {
+        summary: `Flipt in ${ns} is down`,
+        description: `No Flipt scrape target in namespace ${ns} has been up for 5 minutes; flag evaluations fail or fall back to client defaults.`,
+      },
+    },
+    {
+      alert: ALERTS.gitSyncFailing,
+      expr: `sum by (namespace, pod) (increase(${m.gitSyncErrors}{${target}}[${gitSyncErrorWindow(settings)}])) > 0`,
+      for: `${alerts.gitSyncFailingMinutes}m`,
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Flipt cannot sync flags from Git`,
+        description:
+          `Git sync errors of {{ $labels.pod }} in {{ $labels.namespace }} kept increasing for ${alerts.gitSyncFailingMinutes} minutes ` +
+          `({{ $value | humanize }} in the last ${gitSyncErrorWindow(settings)}); Flipt is serving the last good snapshot of ${settings.git.ref}.`,
+      },
+    },
+    {
+      alert: ALERTS.evaluationErrors,
+      expr:
+        `sum by (namespace) (rate(${m.evaluationErrors}{${target}}[${rate}]))` +
+        ` / sum by (namespace) (rate(${m.evaluationRequests}{${target}}[${rate}])) > ${alerts.evaluationErrorRatio}`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Flipt evaluation errors above ${percent(alerts.evaluationErrorRatio)}`,
+        description: `{{ $value | humanizePercentage }} of flag evaluations in {{ $labels.namespace }} failed over the last ${rate} (threshold ${percent(alerts.evaluationErrorRatio)}).`,
+      },
+    },
+    {
+      alert: ALERTS.latencyHigh,
+      expr:
+        `histogram_quantile(0.99, sum by (namespace, le) (rate(${m.evaluationLatencyBucket}{${target}}[${rate}])))` +
+        ` > ${alerts.latencyP99Ms}`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Flipt evaluation latency p99 above ${alerts.latencyP99Ms} ms`,
+        description: `p99 of flag evaluation latency in {{ $labels.namespace }} is {{ $value | humanize }} ms over the last ${rate} (threshold ${alerts.latencyP99Ms} ms).`,
+      },
+    },
+    {
+      alert: ALERTS.restarting,
+      expr:
+        `increase(${KUBE_STATE_METRICS.containerRestarts}{namespace="${ns}", container="${FLIPT.name}"}[1h])` +
+        ` > ${alerts.restartsPerHour}`,
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Flipt container restarting`,
+        description: `Container ${FLIPT.name} of {{ $labels.pod }} in {{ $labels.namespace }} restarted {{ $value | humanize }} times in the last hour (threshold ${alerts.restartsPerHour}).`,
+      },
+    },
+  ];
+  return [{ name: `flipt.${ns}`, rules }];
+}
+
+export function prometheusRuleSpec(settings: Settings): ObjectSpec {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PrometheusRule",
+    metadata: { name: objectNames().prometheusRule, namespace: settings.namespace, labels: monitoringLabels(settings) },
+    spec: { groups: fliptAlertRules(settings) },
+  };
+}
+
+/** The Prometheus Operator objects, or none when the stack says the cluster has no operator. */
+export function monitoringObjectSpecs(settings: Settings): ObjectSpec[] {
+  if (!settings.monitoring.serviceMonitorEnabled) return [];
+  return [serviceMonitorSpec(settings), prometheusRuleSpec(settings)];
+}

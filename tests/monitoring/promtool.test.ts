@@ -1,0 +1,97 @@
+/**
+ * Checks with Prometheus' own parser and rule engine (promtool): the rendered PrometheusRule,
+ * each alert firing (and not firing) on synthetic series, and every dashboard query.
+ */
+import * as yaml from "js-yaml";
+import { describe, expect, it } from "vitest";
+import { fliptDashboard } from "../../builders/dashboard";
+import { ALERTS, RuleGroup } from "../../builders/monitoring";
+import { parseSettings } from "../../settings/parse";
+import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
+import { renderStack } from "../../scripts/render";
+import { PROMTOOL_MISSING, dashboardQueries, findPromtool, promtool, substituteVariables } from "./promql";
+
+const bin = findPromtool();
+const NS = "flipt-dev";
+
+/** The groups of the PrometheusRule `npm run render` writes for a stack. */
+function renderedRuleGroups(stack: string): RuleGroup[] {
+  const docs = renderStack(stack).map((f) => yaml.load(f.content) as { kind?: string; spec?: { groups: RuleGroup[] } });
+  const rule = docs.find((d) => d.kind === "PrometheusRule");
+  if (!rule?.spec) throw new Error(`stack ${stack} renders no PrometheusRule`);
+  return rule.spec.groups;
+}
+
+describe.skipIf(!bin)(`promtool (${bin ?? PROMTOOL_MISSING})`, () => {
+  const promtoolBin = bin!;
+
+  it.each(["dev", "prod"])("accepts the PrometheusRule rendered for %s", (stack) => {
+    const result = promtool(promtoolBin, ["check", "rules", "rules.yml"], { "rules.yml": { groups: renderedRuleGroups(stack) } });
+    expect(result.output).toMatch(/SUCCESS: 5 rules found/);
+    expect(result.ok, result.output).toBe(true);
+  });
+
+  it("parses every dashboard query, and every variable's selector, as PromQL", () => {
+    const model = fliptDashboard(parseSettings(readStackConfig("dev", placeholderSecret)));
+    const queries = dashboardQueries(model).map((q) => ({ name: `${q.panel} ${q.refId}`, expr: substituteVariables(q.expr) }));
+    for (const v of model.templating?.list ?? []) {
+      const selector = /^label_values\((.+),\s*\w+\)$/.exec(String(v.query ?? ""))?.[1];
+      if (selector) queries.push({ name: `variable ${v.name}`, expr: substituteVariables(selector) });
+    }
+    for (const q of queries) expect(q.expr, `${q.name} has an unknown variable`).not.toContain("$");
+    // Each query as a recording rule: `promtool check rules` parses each expression with Prometheus' parser.
+    const rules = queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: q.expr }));
+    const result = promtool(promtoolBin, ["check", "rules", "queries.yml"], { "queries.yml": { groups: [{ name: "dashboard", rules }] } });
+    expect(result.ok, result.output).toBe(true);
+    expect(result.output).toContain(`SUCCESS: ${rules.length} rules found`);
+  });
+
+  const target = `namespace="${NS}", job="flipt", pod="flipt-a"`;
+  const latencyBuckets = (counts: Record<string, string>) =>
+    Object.entries(counts).map(([le, values]) => ({ series: `flipt_evaluations_latency_milliseconds_bucket{${target}, le="${le}"}`, values }));
+
+  /** One case per alert and outcome: synthetic series at 1m resolution, and the alerts expected at `at`. */
+  const CASES = [
+    { alert: ALERTS.down, when: "every target is down", at: "6m", labels: { severity: "critical", namespace: NS },
+      series: [{ series: `up{${target}}`, values: "0x10" }] },
+    { alert: ALERTS.down, when: "no target is discovered", at: "6m", labels: { severity: "critical", namespace: NS },
+      series: [{ series: `up{namespace="other", job="flipt", pod="x"}`, values: "1x10" }] },
+    { alert: ALERTS.down, when: "one of two targets is up", at: "6m", labels: undefined,
+      series: [{ series: `up{${target}}`, values: "0x10" }, { series: `up{namespace="${NS}", job="flipt", pod="flipt-b"}`, values: "1x10" }] },
+    { alert: ALERTS.gitSyncFailing, when: "sync errors increase every poll", at: "10m", labels: { severity: "warning", namespace: NS, pod: "flipt-a" },
+      series: [{ series: `flipt_git_sync_errors_total{${target}}`, values: "0+1x15" }] },
+    { alert: ALERTS.gitSyncFailing, when: "a single sync fails", at: "8m", labels: undefined,
+      series: [{ series: `flipt_git_sync_errors_total{${target}}`, values: "0 0 0 1 1 1 1 1 1 1 1 1" }] },
+    { alert: ALERTS.evaluationErrors, when: "5% of evaluations fail", at: "20m", labels: { severity: "warning", namespace: NS },
+      series: [
+        { series: `flipt_evaluations_requests_total{${target}, exported_namespace="default", flag="a"}`, values: "0+100x30" },
+        { series: `flipt_evaluations_errors_total{${target}, exported_namespace="default", flag="a"}`, values: "0+5x30" },
+      ] },
+    { alert: ALERTS.evaluationErrors, when: "0.5% of evaluations fail", at: "20m", labels: undefined,
+      series: [
+        { series: `flipt_evaluations_requests_total{${target}, exported_namespace="default", flag="a"}`, values: "0+1000x30" },
+        { series: `flipt_evaluations_errors_total{${target}, exported_namespace="default", flag="a"}`, values: "0+5x30" },
+      ] },
+    { alert: ALERTS.latencyHigh, when: "p99 is about 50 ms", at: "20m", labels: { severity: "warning", namespace: NS },
+      series: latencyBuckets({ "5": "0x30", "25": "0x30", "50": "0+100x30", "+Inf": "0+100x30" }) },
+    { alert: ALERTS.latencyHigh, when: "p99 is under 5 ms", at: "20m", labels: undefined,
+      series: latencyBuckets({ "5": "0+100x30", "25": "0+100x30", "50": "0+100x30", "+Inf": "0+100x30" }) },
+    { alert: ALERTS.restarting, when: "the container restarts every 10 minutes", at: "60m", labels: { severity: "warning", namespace: NS, pod: "flipt-a", container: "flipt" },
+      series: [{ series: `kube_pod_container_status_restarts_total{namespace="${NS}", pod="flipt-a", container="flipt"}`, values: "0+0.1x70" }] },
+    { alert: ALERTS.restarting, when: "the container restarted once", at: "60m", labels: undefined,
+      series: [{ series: `kube_pod_container_status_restarts_total{namespace="${NS}", pod="flipt-a", container="flipt"}`, values: "0x30 1x40" }] },
+  ];
+
+  const cases = CASES.map((c) => ({ ...c, outcome: c.labels ? `fires at ${c.at}` : `stays quiet at ${c.at}` }));
+  it.each(cases)("$alert: $when → $outcome", ({ alert, at, labels, series }) => {
+    // Annotations are checked by `check rules` above; here only whether and with which labels an alert fires.
+    const groups = renderedRuleGroups("dev").map((g) => ({ ...g, rules: g.rules.map(({ annotations: _, ...rule }) => rule) }));
+    const tests = {
+      rule_files: ["rules.yml"],
+      evaluation_interval: "1m",
+      tests: [{ interval: "1m", input_series: series, alert_rule_test: [{ eval_time: at, alertname: alert, exp_alerts: labels ? [{ exp_labels: labels }] : [] }] }],
+    };
+    const result = promtool(promtoolBin, ["test", "rules", "tests.yml"], { "rules.yml": { groups }, "tests.yml": tests });
+    expect(result.ok, result.output).toBe(true);
+  });
+});
