@@ -9,6 +9,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { dashboardJson, dashboardUid } from "../builders/dashboard";
 import { ObjectSpec } from "../builders/kubernetes";
+import { PATCH_ANNOTATIONS } from "../builders/serviceConfig";
 import { stackObjectSpecs } from "../builders/stackObjects";
 import { ConfigError, parseSettings } from "../settings/parse";
 import { placeholderSecret, readStackConfig } from "../settings/stackFiles";
@@ -20,10 +21,15 @@ export interface RenderedFile {
   readonly content: string;
 }
 
-/** File name: order, kind and name, so a directory listing reads like the apply order. */
+/**
+ * File name: order, kind and name, so a directory listing reads like the apply order. A patch of
+ * a service's existing ConfigMap (server-side apply body) is named `<kind>-patch-<name>`, so a
+ * reviewer does not mistake it for a ConfigMap the stack owns.
+ */
 function fileName(index: number, spec: ObjectSpec): string {
   const order = String(index + 1).padStart(2, "0");
-  return `${order}-${spec.kind.toLowerCase()}-${spec.metadata.name}.yaml`;
+  const patch = spec.metadata.annotations?.[PATCH_ANNOTATIONS.fieldManager] !== undefined ? "-patch" : "";
+  return `${order}-${spec.kind.toLowerCase()}${patch}-${spec.metadata.name}.yaml`;
 }
 
 export function renderSettings(settings: Settings): RenderedFile[] {

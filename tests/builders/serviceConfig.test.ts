@@ -123,11 +123,11 @@ describe("render", () => {
     expect(all.slice(-6)).toEqual(serviceConfigSpecs(settings));
   });
 
-  it("writes FLIPT_URL into one file per service of dev", () => {
+  it("writes FLIPT_URL into one file per service of dev, patches named as patches", () => {
     const files = renderStack("dev").filter((f) => f.content.includes("FLIPT_URL:"));
     expect(files.map((f) => f.file.replace(/^\d+-/, ""))).toEqual([
-      "configmap-llm-gateway-env.yaml",
-      "configmap-maestro-api-env.yaml",
+      "configmap-patch-llm-gateway-env.yaml",
+      "configmap-patch-maestro-api-env.yaml",
       "configmap-control-api-flipt.yaml",
       "configmap-connector-proxy-flipt.yaml",
       "configmap-prompts-api-flipt.yaml",
