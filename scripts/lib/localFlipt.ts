@@ -1,0 +1,95 @@
+/**
+ * A stack's Flipt on this machine: the flags directory committed to a throw-away Git repository,
+ * served by a loopback Git server with the stack's kind of authentication, and Flipt started from
+ * the stack's rendered objects (see fliptProcess.ts). `npm run local` and the e2e tests use it.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseSettings } from "../../settings/parse";
+import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
+import { Settings } from "../../settings/types";
+import { renderStack } from "../render";
+import { FlagsRepository } from "./flagsRepository";
+import { FliptProcess, SecretValues, localGitAuth, localSqliteUrl, renderedFlipt } from "./fliptProcess";
+import { GitServer } from "./gitServer";
+import { Supervisor, freePort } from "./processes";
+
+export interface LocalFliptOptions {
+  readonly supervisor: Supervisor;
+  readonly fliptBin: string;
+  readonly gitBin: string;
+  /** The stack whose rendered objects Flipt runs from. */
+  readonly stack: string;
+  /** Directory whose content becomes the repository's flags directory. */
+  readonly flagsDir: string;
+  /** Flipt's HTTP port; defaults to a free one. */
+  readonly httpPort?: number;
+  /** FLIPT_DB_URL; defaults to the embedded SQLite database in the temp dir. */
+  readonly dbUrl?: string;
+  /** What the rendered Git Secret gets; defaults to the credential the Git server accepts. */
+  readonly fliptGitCredential?: string;
+  readonly echo?: NodeJS.WritableStream;
+}
+
+export interface LocalFlipt {
+  readonly settings: Settings;
+  readonly dir: string;
+  readonly repository: FlagsRepository;
+  readonly gitServer: GitServer;
+  readonly flipt: FliptProcess;
+  /** The secret values Flipt runs with (the test values behind the rendered placeholders). */
+  readonly secretValues: SecretValues;
+}
+
+export function stackSettings(stack: string): Settings {
+  return parseSettings(readStackConfig(stack, placeholderSecret));
+}
+
+function randomSecret(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+/** Sets everything up and starts the Git server; Flipt is prepared but not started (call flipt.start()). */
+export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<LocalFlipt> {
+  const { supervisor } = options;
+  const settings = stackSettings(options.stack);
+  const dir = supervisor.tempDir(`flipt-${options.stack}`);
+  const dataDir = path.join(dir, "data");
+  fs.mkdirSync(dataDir, { recursive: true });
+
+  const repoName = path.basename(new URL(settings.git.repository).pathname) || "flags.git";
+  const repository = new FlagsRepository({
+    gitBin: options.gitBin,
+    projectRoot: path.join(dir, "git"),
+    name: repoName,
+    workDir: dir,
+    ref: settings.git.ref,
+    directory: settings.git.directory,
+  });
+  repository.init(options.flagsDir);
+
+  const gitCredential = randomSecret();
+  const gitServer = new GitServer({ gitBin: options.gitBin, projectRoot: path.join(dir, "git"), auth: localGitAuth(settings.git, gitCredential) });
+  await gitServer.start();
+  supervisor.onStop(() => gitServer.stop());
+
+  const secretValues: SecretValues = {
+    dbUrl: options.dbUrl ?? localSqliteUrl(dataDir),
+    bootstrapToken: randomSecret(),
+    gitCredential: options.fliptGitCredential ?? gitCredential,
+  };
+  const flipt = new FliptProcess(supervisor, {
+    fliptBin: options.fliptBin,
+    rendered: renderedFlipt(renderStack(options.stack)),
+    local: {
+      httpPort: options.httpPort ?? (await freePort()),
+      grpcPort: await freePort(),
+      repositoryUrl: gitServer.url(repoName),
+      dataDir,
+    },
+    secretValues,
+    echo: options.echo,
+  });
+  return { settings, dir, repository, gitServer, flipt, secretValues };
+}

@@ -1,0 +1,94 @@
+/**
+ * `npm run local -- [--flags <dir>] [--port <http-port>]`: a real Flipt serving <dir> (default:
+ * this repository's flags/) the way the dev stack deploys it — Git storage, cloned from a
+ * throw-away repository on a loopback Git server, with the dev stack's rendered config — but with
+ * the embedded SQLite database. Prints `FLIPT_URL=http://127.0.0.1:<port>` on stdout once Flipt
+ * is healthy; edits to <dir> are committed and picked up within the poll interval. Runs until
+ * interrupted, then stops everything and removes its temporary directory.
+ */
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { projectDir } from "../settings/schema";
+import { ConfigError } from "../settings/parse";
+import { UsageError, parseFlags, runMain, stringFlag } from "./cli";
+import { describeExit } from "./lib/fliptProcess";
+import { prepareLocalFlipt } from "./lib/localFlipt";
+import { Supervisor } from "./lib/processes";
+import { ensureToolchain, fliptUnavailableReason } from "./toolchain/paths";
+
+/** The stack whose rendered config the local Flipt runs. */
+const LOCAL_STACK = "dev";
+/** Flipt could not start or stopped: reported as one message with its last output, no stack trace. */
+class LocalRunError extends Error {}
+
+/** How often the flags directory is compared with the served repository. */
+const SYNC_EVERY_MS = 2000;
+
+function flagsDirFlag(value: string): string {
+  const dir = path.resolve(value);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new UsageError(`--flags ${JSON.stringify(value)}: no such directory`);
+  }
+  return dir;
+}
+
+async function portFlag(value: string | undefined): Promise<number | undefined> {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(`--port ${JSON.stringify(value)}: expected a TCP port number (1-65535)`);
+  }
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = net.createServer().once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+  if (!free) throw new UsageError(`--port ${port}: already in use on 127.0.0.1`);
+  return port;
+}
+
+function log(line: string): void {
+  process.stderr.write(`local: ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2), ["flags", "port"]);
+  const flagsDir = flagsDirFlag(stringFlag(flags, "flags", path.join(projectDir, "flags")));
+  const httpPort = await portFlag(flags.port === undefined ? undefined : stringFlag(flags, "port"));
+  const tools = ensureToolchain();
+  const unavailable = fliptUnavailableReason(tools);
+  if (unavailable) throw new LocalRunError(`${unavailable}; set FLIPT_BIN to a Flipt v1.61.1 binary to run it`);
+
+  const supervisor = new Supervisor();
+  try {
+    const local = await prepareLocalFlipt({ supervisor, fliptBin: tools.fliptBin, gitBin: tools.gitBin, stack: LOCAL_STACK, flagsDir, httpPort });
+    supervisor.onStop(() => log(`stopped Flipt and the Git server; removing ${local.dir}`));
+    await local.flipt.start().catch((error: Error) => {
+      throw new LocalRunError(`${error.message}\nIf the flags are at fault, \`npm run flags -- lint --dir ${flagsDir}\` names the file and line.`);
+    });
+
+    log(`serving ${flagsDir} through Git (${local.gitServer.url(path.basename(local.repository.barePath))}, ${LOCAL_STACK} stack config, SQLite)`);
+    log(`changes to ${flagsDir} are committed every ${SYNC_EVERY_MS / 1000}s; Flipt polls every ${local.settings.git.pollInterval}`);
+    log(`management API token: ${local.secretValues.bootstrapToken}`);
+    log(`Flipt log: ${local.flipt.logFile}; Ctrl-C to stop`);
+    process.stdout.write(`FLIPT_URL=${local.flipt.url}\n`);
+
+    const sync = setInterval(() => {
+      local.repository.replaceFlags(flagsDir);
+      const commit = local.repository.commit(`local change to ${flagsDir}`);
+      if (commit) log(`committed a change to the flags (${commit.slice(0, 8)})`);
+    }, SYNC_EVERY_MS);
+    // Runs until SIGINT/SIGTERM: the Supervisor then stops Flipt and the Git server and removes the temp dir.
+    const status = await local.flipt.process!.exited;
+    clearInterval(sync);
+    if (supervisor.stopping) return new Promise<never>(() => undefined); // interrupted: the signal handler exits
+    throw new LocalRunError(`Flipt exited unexpectedly (${describeExit(status)}); its last output:\n${local.flipt.process!.tail()}`);
+  } catch (error) {
+    await supervisor.stopAll();
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  runMain(main, (err): err is Error => err instanceof UsageError || err instanceof ConfigError || err instanceof LocalRunError);
+}
