@@ -33,7 +33,8 @@ export function fliptConfigDocument(settings: Settings): Record<string, unknown>
     authentication: {
       required: true,
       // Evaluation (and OFREP) needs no token, so a flag check never touches the database.
-      exclude: { management: false, metadata: false, evaluation: true, ofrep: true },
+      // (`metadata` is left out: Flipt v1.61 deprecates it and logs a warning at every start.)
+      exclude: { management: false, evaluation: true, ofrep: true },
       methods: { token: { enabled: true } },
     },
     metrics: { enabled: true, exporter: "prometheus" },

@@ -33,7 +33,9 @@ describe("running the rendered Flipt locally", () => {
     const env = containerEnvironment(rendered.serve.env, rendered.secrets, { dbUrl: "postgres://x", bootstrapToken: "t0ken", gitCredential: "g1t" });
     expect(env[ENV.dbUrl]).toBe("postgres://x");
     expect(env[ENV.bootstrapToken]).toBe("t0ken");
-    expect(env[ENV.accessToken]).toBe("g1t");
+    // dev authenticates to GitHub with basic auth: the fixed user name and the token as password.
+    expect(env[ENV.basicUsername]).toBe("x-access-token");
+    expect(env[ENV.basicPassword]).toBe("g1t");
   });
 
   test("a placeholder without a test value is an error that names it", () => {

@@ -105,7 +105,7 @@ describe.each(STACKS)("stack $stack", (expected) => {
     });
     expect(config.authentication).toEqual({
       required: true,
-      exclude: { management: false, metadata: false, evaluation: true, ofrep: true },
+      exclude: { management: false, evaluation: true, ofrep: true },
       methods: { token: { enabled: true } },
     });
     expect(config.metrics).toEqual({ enabled: true, exporter: "prometheus" });
@@ -124,7 +124,8 @@ describe.each(STACKS)("stack $stack", (expected) => {
     expect(env.map((e) => e.name)).toEqual([
       "FLIPT_DB_URL",
       "FLIPT_AUTHENTICATION_METHODS_TOKEN_BOOTSTRAP_TOKEN",
-      "FLIPT_STORAGE_GIT_AUTHENTICATION_TOKEN_ACCESS_TOKEN",
+      "FLIPT_STORAGE_GIT_AUTHENTICATION_BASIC_USERNAME",
+      "FLIPT_STORAGE_GIT_AUTHENTICATION_BASIC_PASSWORD",
     ]);
     for (const { valueFrom } of env) {
       const { name, key } = valueFrom.secretKeyRef;

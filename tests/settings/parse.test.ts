@@ -44,7 +44,7 @@ const BAD_VALUES: [string, Record<string, unknown>, string][] = [
   ["a database name with a dash", { postgresDatabase: "flipt-db" }, 'flipt-deploy:postgresDatabase: "flipt-db" is invalid; expected a PostgreSQL identifier'],
   ["ssh without known hosts", { gitAuth: "ssh", gitRepository: "git@github.com:acme/flags.git" }, 'flipt-deploy:gitSshKnownHosts: "" is invalid; expected the Git server\'s known_hosts lines'],
   ["a token over ssh", { gitAuth: "token", gitRepository: "ssh://git@github.com/acme/flags.git" }, 'flipt-deploy:gitAuth: "token" is invalid; expected ssh with the ssh repository URL'],
-  ["basic auth without a user", { gitAuth: "basic" }, 'flipt-deploy:gitUsername: "" is invalid; expected a user name with gitAuth=basic'],
+  ["basic auth without a user", { gitAuth: "basic", gitUsername: "" }, 'flipt-deploy:gitUsername: "" is invalid; expected a user name with gitAuth=basic'],
   ["sqlite with two replicas", { databaseMode: "sqlite", replicas: 2 }, "flipt-deploy:replicas: 2 is invalid; expected 1 with databaseMode=sqlite"],
   ["too few connections for the replicas", { replicas: 4, postgresConnectionLimit: 10 }, "flipt-deploy:postgresConnectionLimit: 10 is invalid; expected at least replicas x dbMaxOpenConns + 1 = 21"],
   ["a service listed twice", { services: ["gate/control-api", "gate/control-api?configMap=x"] }, 'flipt-deploy:services: "gate/control-api?configMap=x" is invalid; expected each service listed once (gate/control-api is listed twice)'],
