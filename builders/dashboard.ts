@@ -136,7 +136,7 @@ function evaluationPanels() {
       [
         {
           // go-grpc-prometheus exports a zero series per method and code; keep the ones that happen.
-          expr: `sum by (grpc_method, grpc_code) (${rate(m.grpcHandled, `${target}, grpc_service=~"flipt.evaluation.EvaluationService|flipt.ofrep.OFREPService"`)}) > 0`,
+          expr: `sum by (grpc_method, grpc_code) (${rate(m.grpcHandled, `${target}, grpc_service=~"${m.evaluationGrpcServices}"`)}) > 0`,
           legend: "{{grpc_method}} {{grpc_code}}",
         },
       ],

@@ -42,6 +42,8 @@ export const FLIPT_METRICS = {
   gitSyncLastTime: "flipt_git_sync_last_time",
   /** go-grpc-prometheus (handling-time histogram enabled). */
   grpcHandled: "grpc_server_handled_total",
+  /** The gRPC services behind the evaluation APIs (REST /evaluate/v1 and OFREP go through them). */
+  evaluationGrpcServices: "flipt.evaluation.EvaluationService|flipt.ofrep.OFREPService",
   processStartTime: "process_start_time_seconds",
   processResidentMemory: "process_resident_memory_bytes",
   processCpuSeconds: "process_cpu_seconds_total",

@@ -106,6 +106,7 @@ export function fliptAlertRules(settings: Settings): RuleGroup[] {
   const { alerts } = settings.monitoring;
   const rate = alertRateWindow(settings);
   const m = FLIPT_METRICS;
+  const evaluationCalls = `${target}, grpc_service=~"${m.evaluationGrpcServices}"`;
   const rules: AlertRule[] = [
     {
       alert: ALERTS.down,
@@ -132,14 +133,17 @@ export function fliptAlertRules(settings: Settings): RuleGroup[] {
     },
     {
       alert: ALERTS.evaluationErrors,
+      // Evaluation API calls answered with an error code. Flipt v1.61's own error counter misses most
+      // failures (boolean flags never count one; failed lookups are counted before it), so the gRPC
+      // codes are the measure. NotFound (an unknown flag, which callers treat as off) is not an error.
       expr:
-        `sum by (namespace) (rate(${m.evaluationErrors}{${target}}[${rate}]))` +
-        ` / sum by (namespace) (rate(${m.evaluationRequests}{${target}}[${rate}])) > ${alerts.evaluationErrorRatio}`,
+        `sum by (namespace) (rate(${m.grpcHandled}{${evaluationCalls}, grpc_code!~"OK|NotFound"}[${rate}]))` +
+        ` / sum by (namespace) (rate(${m.grpcHandled}{${evaluationCalls}}[${rate}])) > ${alerts.evaluationErrorRatio}`,
       for: "10m",
       labels: { severity: "warning" },
       annotations: {
         summary: `Flipt evaluation errors above ${percent(alerts.evaluationErrorRatio)}`,
-        description: `{{ $value | humanizePercentage }} of flag evaluations in {{ $labels.namespace }} failed over the last ${rate} (threshold ${percent(alerts.evaluationErrorRatio)}).`,
+        description: `{{ $value | humanizePercentage }} of flag evaluation calls in {{ $labels.namespace }} were answered with an error code (not counting NotFound) over the last ${rate} (threshold ${percent(alerts.evaluationErrorRatio)}).`,
       },
     },
     {

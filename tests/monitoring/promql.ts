@@ -44,8 +44,9 @@ export const VARIABLE_VALUES: Record<string, string> = {
   __range: "1h",
 };
 
-export function substituteVariables(expr: string): string {
-  return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced, bare) => VARIABLE_VALUES[braced ?? bare] ?? whole);
+/** `values` defaults to VARIABLE_VALUES; the e2e tier passes the running stack's namespace. */
+export function substituteVariables(expr: string, values: Readonly<Record<string, string>> = VARIABLE_VALUES): string {
+  return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced, bare) => values[braced ?? bare] ?? whole);
 }
 
 const KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "inf", "nan", "atan2"]);
