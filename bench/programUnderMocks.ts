@@ -1,0 +1,55 @@
+/**
+ * `tsx bench/programUnderMocks.ts <stack>`: runs index.ts once under Pulumi's mocks with the stack's
+ * configuration (secure values replaced by stand-ins), waits for every output, and prints one JSON
+ * line: the resources registered and the time the run took inside this process. bench/program.ts
+ * times the whole child process, which is what `pulumi preview` would add its engine to.
+ * The same approach as tests/program/harness.ts, without vitest.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { readStackConfig } from "../settings/stackFiles";
+
+const standInSecret = (key: string) => `bench-${key}-secret`;
+
+async function main(stack: string): Promise<void> {
+  const started = performance.now();
+  const input = readStackConfig(stack, standInSecret);
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const decl of input.declarations) {
+    const value = input.values[decl.key] ?? decl.default;
+    if (value !== undefined) config[`${input.project}:${decl.key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    if (input.secretKeys.has(decl.key)) secretKeys.push(`${input.project}:${decl.key}`);
+  }
+  pulumi.runtime.setAllConfig(config, secretKeys);
+  let resources = 0;
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        resources++;
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "random:index/randomPassword:RandomPassword") state.result = `bench-${args.name}-password`;
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args) => args.inputs,
+    },
+    input.project,
+    stack,
+    false,
+  );
+  const program: Record<string, unknown> = await import("../index");
+  for (const value of Object.values(program)) {
+    if (pulumi.Output.isInstance(value)) await new Promise((resolve) => value.apply(resolve));
+  }
+  await pulumi.runtime.disconnect();
+  process.stdout.write(`${JSON.stringify({ stack, resources, inProcessMs: performance.now() - started })}\n`);
+}
+
+const stack = process.argv[2];
+if (!stack) {
+  process.stderr.write("usage: tsx bench/programUnderMocks.ts <stack>\n");
+  process.exit(2);
+}
+main(stack).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

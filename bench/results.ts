@@ -1,0 +1,144 @@
+/**
+ * The shape of bench/results.json, and the pure functions that derive the reported figures
+ * (ratios, resource fit) from the measured runs. report.ts prints the same data as a table.
+ */
+import { ResourceSettings } from "../settings/types";
+import { ClientSideResults } from "./clientSide";
+import { LoadRun, LoadSettings, TargetRun } from "./evaluation";
+import { ResourceFit, WindowFootprint, resourceFit } from "./footprint";
+import { TimedCommand } from "./program";
+import { PropagationResults } from "./propagation";
+import { ratio } from "./stats";
+import { GitBackendRun } from "./tuning";
+
+export const SECTIONS = ["propagation", "evaluation", "footprint", "program", "tuning"] as const;
+export type SectionName = (typeof SECTIONS)[number];
+
+/** Sections that need a running Flipt server. */
+export const FLIPT_SECTIONS: readonly SectionName[] = ["propagation", "evaluation", "footprint", "tuning"];
+
+export type SectionOutcome<T> =
+  | { readonly status: "measured"; readonly results: T }
+  | { readonly status: "not measured"; readonly reason: string }
+  | { readonly status: "failed"; readonly error: string }
+  | { readonly status: "not selected" };
+
+export interface LoadRatios {
+  /** Ours divided by the database-backed Flipt: above 1 means more requests per second. */
+  readonly booleanRequestsPerSecond?: number;
+  /** Below 1 means lower latency. */
+  readonly booleanP50?: number;
+  readonly booleanP99?: number;
+  readonly batchRequestsPerSecond?: number;
+  readonly batchP99?: number;
+  /** Below 1 means less CPU per evaluation. */
+  readonly cpuPerEvaluation?: number;
+}
+
+export interface EvaluationResults {
+  readonly load: LoadSettings & { readonly tool: string; readonly flags: number; readonly entities: string };
+  readonly ours: TargetRun;
+  readonly database: TargetRun;
+  readonly oursToDatabase: LoadRatios;
+}
+
+export interface FootprintRun {
+  readonly name: string;
+  readonly description: string;
+  readonly idle?: WindowFootprint;
+  readonly underBooleanLoad?: WindowFootprint;
+  readonly underBatchLoad?: WindowFootprint;
+  readonly cpuMicrosPerEvaluation?: number;
+}
+
+export interface FootprintResults {
+  readonly runs: readonly FootprintRun[];
+  readonly fits: readonly ResourceFit[];
+  readonly notes: readonly string[];
+}
+
+export interface TuningVariant {
+  readonly name: string;
+  readonly description: string;
+  readonly question: string;
+  readonly baseline: string;
+  readonly boolean: LoadRun;
+  readonly baselineBoolean: LoadRun;
+  readonly ratios: LoadRatios;
+}
+
+export interface TuningResults {
+  readonly variants: readonly TuningVariant[];
+  readonly gitBackends?: readonly GitBackendRun[];
+  readonly gitBackendsError?: string;
+  readonly clientSide?: ClientSideResults;
+  readonly clientSideError?: string;
+}
+
+export interface ProgramSectionResults {
+  readonly commands: readonly TimedCommand[];
+}
+
+export interface MachineInfo {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly os: string;
+  readonly wrk?: string;
+}
+
+export interface BenchResults {
+  readonly schemaVersion: 1;
+  readonly command: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly quick: boolean;
+  readonly machine: MachineInfo;
+  readonly flipt: { readonly binary: string; readonly version?: string; readonly unavailableReason?: string; readonly provenance: string };
+  readonly sections: {
+    readonly propagation: SectionOutcome<PropagationResults>;
+    readonly evaluation: SectionOutcome<EvaluationResults>;
+    readonly footprint: SectionOutcome<FootprintResults>;
+    readonly program: SectionOutcome<ProgramSectionResults>;
+    readonly tuning: SectionOutcome<TuningResults>;
+  };
+}
+
+export function loadRatios(ours: TargetRun["loads"], other: TargetRun["loads"]): LoadRatios {
+  const b = ours.boolean;
+  const ob = other.boolean;
+  const batch = ours.batch;
+  const obatch = other.batch;
+  return {
+    booleanRequestsPerSecond: b && ob ? ratio(b.requestsPerSecond, ob.requestsPerSecond) : undefined,
+    booleanP50: b && ob ? ratio(b.latencyMs.p50, ob.latencyMs.p50) : undefined,
+    booleanP99: b && ob ? ratio(b.latencyMs.p99, ob.latencyMs.p99) : undefined,
+    batchRequestsPerSecond: batch && obatch ? ratio(batch.requestsPerSecond, obatch.requestsPerSecond) : undefined,
+    batchP99: batch && obatch ? ratio(batch.latencyMs.p99, obatch.latencyMs.p99) : undefined,
+    cpuPerEvaluation: b && ob ? ratio(b.cpuMicrosPerEvaluation, ob.cpuMicrosPerEvaluation) : undefined,
+  };
+}
+
+export function footprintRun(run: TargetRun): FootprintRun {
+  return {
+    name: run.name,
+    description: run.description,
+    idle: run.idle,
+    underBooleanLoad: run.loads.boolean?.footprint,
+    underBatchLoad: run.loads.batch?.footprint,
+    cpuMicrosPerEvaluation: run.loads.boolean?.cpuMicrosPerEvaluation,
+  };
+}
+
+/** A stack's requests and limits against the run made from its own rendered config. */
+export function stackFit(stack: string, resources: ResourceSettings, run: TargetRun): ResourceFit {
+  const loaded = run.loads.boolean;
+  if (!run.idle || !loaded) throw new Error(`${run.name} was not measured both idle and under load`);
+  return resourceFit(stack, resources, run.idle, loaded.footprint, loaded.cpuMicrosPerEvaluation / 1e6);
+}
+
+export const FOOTPRINT_NOTES = [
+  "The machine's 2 cores are shared by Flipt, wrk (2 threads) and this process, so CPU under load is what Flipt got, not what it would take alone.",
+  "RSS counts the mapped Flipt binary (RssFile, reclaimable page cache) as well as heap and stacks (RssAnon); a container's working set is close to RSS.",
+];

@@ -1,0 +1,346 @@
+/**
+ * `npm run bench [-- --out <file>] [--quick] [--only <section,…>]`: measures how fast a flag change
+ * lands, how fast Flipt answers and what it costs, and how long the program's own commands take.
+ * Prints one table and writes the same figures as JSON (default bench/results.json).
+ *
+ * It reports; it does not judge speed. It exits 1 only when a selected section could not be
+ * measured (no Flipt binary, no wrk) or failed, so "not measured" is never a silent pass.
+ *
+ * Sections: propagation, evaluation, footprint, program, tuning (all by default).
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { UsageError, parseFlags, runMain, stringFlag } from "../scripts/cli";
+import { stackSettings } from "../scripts/lib/localFlipt";
+import { Supervisor } from "../scripts/lib/processes";
+import { ToolchainPaths, fliptUnavailableReason, toolchainPaths } from "../scripts/toolchain/paths";
+import { projectDir } from "../settings/schema";
+import { measureClientSide } from "./clientSide";
+import { LoadSettings, MeasureOptions, TargetRun, measureTarget } from "./evaluation";
+import { measureProgram } from "./program";
+import { measurePropagation } from "./propagation";
+import { formatTable, reportHeader, reportRows } from "./report";
+import {
+  BenchResults,
+  EvaluationResults,
+  FLIPT_SECTIONS,
+  FOOTPRINT_NOTES,
+  FootprintResults,
+  MachineInfo,
+  SECTIONS,
+  SectionName,
+  SectionOutcome,
+  TuningResults,
+  TuningVariant,
+  footprintRun,
+  loadRatios,
+  stackFit,
+} from "./results";
+import { CONFIG_CHANGES, TargetSpec, servedFlags, startTarget } from "./targets";
+import { measureGitBackends } from "./tuning";
+
+const STACKS = ["dev", "prod"] as const;
+/** The stack whose configuration takes production traffic: the baseline of every load comparison. */
+const LOAD_STACK = "prod";
+const DEFAULT_OUT = path.join(projectDir, "bench", "results.json");
+
+interface Profile {
+  readonly propagationChanges: number;
+  readonly load: LoadSettings;
+  readonly clientSide: { readonly serverSideCount: number; readonly clientSideCount: number; readonly maxMs: number };
+}
+
+const PROFILES: Record<"full" | "quick", Profile> = {
+  full: {
+    propagationChanges: 10,
+    load: { connections: 16, threads: 2, durationSeconds: 15, warmupSeconds: 3, batchSize: 10, settleSeconds: 5, idleSeconds: 0 },
+    clientSide: { serverSideCount: 3000, clientSideCount: 100_000, maxMs: 10_000 },
+  },
+  quick: {
+    propagationChanges: 3,
+    load: { connections: 16, threads: 2, durationSeconds: 5, warmupSeconds: 1, batchSize: 10, settleSeconds: 1, idleSeconds: 3 },
+    clientSide: { serverSideCount: 500, clientSideCount: 20_000, maxMs: 3000 },
+  },
+};
+
+const TARGETS = {
+  ours: { name: `git-${LOAD_STACK}`, stack: LOAD_STACK, storage: "git" },
+  database: { name: `database-${LOAD_STACK}`, stack: LOAD_STACK, storage: "database" },
+  dev: { name: "git-dev", stack: "dev", storage: "git" },
+  // prod runs at warn since this comparison: the variant is the info level it had before.
+  logInfo: { name: `git-${LOAD_STACK}-log-info`, stack: LOAD_STACK, storage: "git", changes: [CONFIG_CHANGES.logLevel("info")] },
+  gitCache: { name: `git-${LOAD_STACK}-cache`, stack: LOAD_STACK, storage: "git", changes: [CONFIG_CHANGES.memoryCache()] },
+  databaseCache: { name: `database-${LOAD_STACK}-cache`, stack: LOAD_STACK, storage: "database", changes: [CONFIG_CHANGES.memoryCache()] },
+} as const satisfies Record<string, TargetSpec>;
+
+/** Tuning questions answered by a load run against a baseline run. */
+const TUNING_VARIANTS: readonly { readonly spec: TargetSpec; readonly baseline: TargetSpec; readonly question: string }[] = [
+  { spec: { ...TARGETS.ours, name: `${TARGETS.ours.name}-again` }, baseline: TARGETS.ours, question: "run-to-run noise (the same config again)" },
+  { spec: TARGETS.logInfo, baseline: TARGETS.ours, question: "one log line per evaluation at info (prod's level before the bench)" },
+  { spec: TARGETS.dev, baseline: TARGETS.ours, question: "dev's debug log level" },
+  { spec: TARGETS.gitCache, baseline: TARGETS.ours, question: "memory cache, Git storage" },
+  { spec: TARGETS.databaseCache, baseline: TARGETS.database, question: "memory cache, database storage" },
+];
+
+interface Options {
+  readonly out: string;
+  readonly quick: boolean;
+  readonly only: ReadonlySet<SectionName>;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const flags = parseFlags(argv, ["out", "quick", "only"]);
+  const callerDir = process.env.INIT_CWD ?? process.cwd(); // npm runs scripts from the project dir
+  const out = flags.out === undefined ? DEFAULT_OUT : path.resolve(callerDir, stringFlag(flags, "out"));
+  const only = new Set<SectionName>();
+  for (const name of flags.only === undefined ? SECTIONS : stringFlag(flags, "only").split(",")) {
+    if (!(SECTIONS as readonly string[]).includes(name)) throw new UsageError(`--only ${JSON.stringify(name)}: expected a comma-separated list of ${SECTIONS.join(", ")}`);
+    only.add(name as SectionName);
+  }
+  if (flags.quick !== undefined && flags.quick !== true) throw new UsageError("--quick takes no value");
+  return { out, quick: flags.quick === true, only };
+}
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function firstLine(command: string, args: readonly string[]): string | undefined {
+  const result = spawnSync(command, args, { encoding: "utf8" });
+  return `${result.stdout ?? ""}${result.stderr ?? ""}`.split("\n").find((l) => l.trim() !== "");
+}
+
+function machineInfo(tools: ToolchainPaths): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.versions.node,
+    os: `${os.type()} ${os.release()}`,
+    wrk: fs.existsSync(tools.wrkBin) ? firstLine(tools.wrkBin, ["-v"])?.replace(/\s*Copyright.*$/, "") : undefined,
+  };
+}
+
+function fliptVersion(fliptBin: string): string | undefined {
+  const output = spawnSync(fliptBin, ["--version"], { encoding: "utf8" }).stdout ?? "";
+  const version = /^Version: (\S+)/m.exec(output)?.[1];
+  const commit = /^Commit: (\S+)/m.exec(output)?.[1];
+  return version && `${version}${commit ? ` (commit ${commit.slice(0, 12)})` : ""}`;
+}
+
+async function attempt<T>(fn: () => Promise<T>): Promise<SectionOutcome<T>> {
+  try {
+    return { status: "measured", results: await fn() };
+  } catch (error) {
+    log(`failed: ${errorMessage(error)}`);
+    return { status: "failed", error: errorMessage(error) };
+  }
+}
+
+type Sections = { -readonly [K in keyof BenchResults["sections"]]: BenchResults["sections"][K] };
+
+/** Runs every target a selected section needs, once, in a fixed order; failures are kept per target. */
+async function measureLoadTargets(supervisor: Supervisor, tools: ToolchainPaths, options: Options, profile: Profile): Promise<Map<string, TargetRun | Error>> {
+  const want = (name: SectionName) => options.only.has(name);
+  const flags = servedFlags();
+  const runs = new Map<string, TargetRun | Error>();
+  const measure = async (spec: TargetSpec, measureOptions: MeasureOptions) => {
+    try {
+      runs.set(spec.name, await measureTarget(supervisor, tools, spec, flags, profile.load, measureOptions, log));
+    } catch (error) {
+      log(`failed: ${spec.name}: ${errorMessage(error)}`);
+      runs.set(spec.name, error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+  const kinds = want("evaluation") ? (["boolean", "batch"] as const) : (["boolean"] as const);
+  const idle = want("evaluation") || want("footprint");
+  if (want("evaluation") || want("footprint") || want("tuning")) {
+    await measure(TARGETS.ours, { idle, kinds });
+    await measure(TARGETS.database, { idle, kinds });
+  }
+  if (want("footprint") || want("tuning")) await measure(TARGETS.dev, { idle: want("footprint"), kinds: ["boolean"] });
+  if (want("tuning")) {
+    for (const { spec } of TUNING_VARIANTS) if (!runs.has(spec.name)) await measure(spec, { idle: false, kinds: ["boolean"] });
+  }
+  return runs;
+}
+
+function runOf(runs: Map<string, TargetRun | Error>, spec: TargetSpec): TargetRun {
+  const run = runs.get(spec.name);
+  if (run === undefined) throw new Error(`${spec.name} was not run`);
+  if (run instanceof Error) throw new Error(`${spec.name}: ${run.message}`);
+  return run;
+}
+
+function evaluationResults(runs: Map<string, TargetRun | Error>, profile: Profile, wrk: string): EvaluationResults {
+  const ours = runOf(runs, TARGETS.ours);
+  const database = runOf(runs, TARGETS.database);
+  return {
+    load: { ...profile.load, tool: wrk, flags: servedFlags().length, entities: "org-1…org-100000 at random" },
+    ours,
+    database,
+    oursToDatabase: loadRatios(ours.loads, database.loads),
+  };
+}
+
+function footprintResults(runs: Map<string, TargetRun | Error>): FootprintResults {
+  const ours = runOf(runs, TARGETS.ours);
+  const database = runOf(runs, TARGETS.database);
+  const dev = runOf(runs, TARGETS.dev);
+  return {
+    runs: [ours, dev, database].map(footprintRun),
+    fits: [stackFit("dev", stackSettings("dev").resources, dev), stackFit("prod", stackSettings("prod").resources, ours)],
+    notes: FOOTPRINT_NOTES,
+  };
+}
+
+async function tuningResults(supervisor: Supervisor, tools: ToolchainPaths, runs: Map<string, TargetRun | Error>, profile: Profile): Promise<TuningResults> {
+  const variants: TuningVariant[] = TUNING_VARIANTS.map(({ spec, baseline, question }) => {
+    const run = runOf(runs, spec);
+    const base = runOf(runs, baseline);
+    if (!run.loads.boolean || !base.loads.boolean) throw new Error(`${spec.name} or ${baseline.name} has no boolean load run`);
+    return {
+      name: run.name,
+      description: run.description,
+      question,
+      baseline: base.name,
+      boolean: run.loads.boolean,
+      baselineBoolean: base.loads.boolean,
+      ratios: loadRatios(run.loads, base.loads),
+    };
+  });
+  const flags = servedFlags();
+  let gitBackends: TuningResults["gitBackends"];
+  let gitBackendsError: string | undefined;
+  try {
+    gitBackends = await measureGitBackends(supervisor, tools, LOAD_STACK, flags, profile.load.settleSeconds, log);
+  } catch (error) {
+    gitBackendsError = errorMessage(error);
+  }
+  let clientSide: TuningResults["clientSide"];
+  let clientSideError: string | undefined;
+  try {
+    log("tuning: per-evaluation latency, over HTTP and client-side");
+    const target = await startTarget(supervisor, tools, { ...TARGETS.ours, name: `${TARGETS.ours.name}-client-side` });
+    try {
+      // The SDKs' requests carry no timeout of their own: bound the whole measurement.
+      const limitMs = 2 * profile.clientSide.maxMs + 30_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`client-side measurement took over ${limitMs / 1000} s`)), limitMs);
+      });
+      clientSide = await Promise.race([measureClientSide(target.url, flags, profile.clientSide), timeout]).finally(() => clearTimeout(timer));
+    } finally {
+      await target.local.flipt.stop();
+    }
+  } catch (error) {
+    clientSideError = errorMessage(error);
+  }
+  return { variants, gitBackends, gitBackendsError, clientSide, clientSideError };
+}
+
+/** Why a section that needs Flipt cannot run here, if it cannot. */
+function fliptSectionBlocker(tools: ToolchainPaths, section: SectionName): string | undefined {
+  const unavailable = fliptUnavailableReason(tools);
+  if (unavailable) return `Flipt is unavailable: ${unavailable}`;
+  if (section !== "propagation" && !fs.existsSync(tools.wrkBin)) return `no wrk at ${tools.wrkBin}; run scripts/toolchain/setup.sh`;
+  return undefined;
+}
+
+/** Sections that were selected but not measured, with why: the run then exits 1. */
+export function problems(sections: BenchResults["sections"]): string[] {
+  const found: string[] = [];
+  for (const name of SECTIONS) {
+    const outcome = sections[name];
+    if (outcome.status === "not measured") found.push(`${name}: not measured: ${outcome.reason}`);
+    if (outcome.status === "failed") found.push(`${name}: failed: ${outcome.error.split("\n")[0]}`);
+  }
+  const program = sections.program;
+  if (program.status === "measured") {
+    for (const c of program.results.commands) if (c.exitCode !== 0) found.push(`program: ${c.name}: ${c.detail}`);
+  }
+  const tuning = sections.tuning;
+  if (tuning.status === "measured") {
+    if (tuning.results.gitBackendsError) found.push(`tuning: Git backends: ${tuning.results.gitBackendsError.split("\n")[0]}`);
+    if (tuning.results.clientSideError) found.push(`tuning: client-side: ${tuning.results.clientSideError.split("\n")[0]}`);
+  }
+  return found;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const profile = PROFILES[options.quick ? "quick" : "full"];
+  const startedAt = new Date().toISOString();
+  const tools = toolchainPaths();
+  const machine = machineInfo(tools);
+  const sections: Sections = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" } };
+
+  const runnable = new Set<SectionName>();
+  for (const name of options.only) {
+    const blocker = FLIPT_SECTIONS.includes(name) ? fliptSectionBlocker(tools, name) : undefined;
+    if (blocker) {
+      sections[name] = { status: "not measured", reason: blocker };
+      log(`${name}: not measured: ${blocker}`);
+    } else {
+      runnable.add(name);
+    }
+  }
+
+  const supervisor = new Supervisor();
+  try {
+    if (runnable.has("propagation")) {
+      log(`propagation: ${profile.propagationChanges} changes per stack (${STACKS.join(", ")}), both at once`);
+      sections.propagation = await attempt(() => measurePropagation(supervisor, tools, STACKS, profile.propagationChanges, log));
+    }
+    const loadSections = (["evaluation", "footprint", "tuning"] as const).filter((s) => runnable.has(s));
+    if (loadSections.length > 0) {
+      const runs = await measureLoadTargets(supervisor, tools, { ...options, only: new Set(loadSections) }, profile);
+      if (runnable.has("evaluation")) sections.evaluation = await attempt(async () => evaluationResults(runs, profile, machine.wrk ?? "wrk"));
+      if (runnable.has("footprint")) sections.footprint = await attempt(async () => footprintResults(runs));
+      if (runnable.has("tuning")) sections.tuning = await attempt(() => tuningResults(supervisor, tools, runs, profile));
+    }
+    if (runnable.has("program")) {
+      // Last, when no Flipt is running: npm test uses both cores.
+      sections.program = await attempt(() => measureProgram(supervisor, STACKS, log));
+    }
+  } finally {
+    await supervisor.stopAll();
+  }
+
+  const unavailableReason = fliptUnavailableReason(tools);
+  const results: BenchResults = {
+    schemaVersion: 1,
+    command: `${process.env.npm_lifecycle_event === "bench" ? "npm run bench" : "tsx bench/run.ts"}${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    quick: options.quick,
+    machine,
+    flipt: {
+      binary: tools.fliptBin,
+      version: unavailableReason ? undefined : fliptVersion(tools.fliptBin),
+      unavailableReason,
+      provenance: process.env.FLIPT_BIN ? "the binary FLIPT_BIN names" : "the toolchain cache of scripts/toolchain/setup.sh",
+    },
+    sections,
+  };
+  fs.mkdirSync(path.dirname(options.out), { recursive: true });
+  fs.writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+
+  process.stdout.write(`${reportHeader(results)}\n\n${formatTable(reportRows(results))}\n\nJSON: ${options.out}\n`);
+  const found = problems(sections);
+  if (found.length > 0) {
+    process.stdout.write(`\nNot everything was measured:\n${found.map((p) => `- ${p}`).join("\n")}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) {
+  runMain(main, (err): err is Error => err instanceof UsageError);
+}

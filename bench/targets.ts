@@ -1,0 +1,145 @@
+/**
+ * The Flipt servers the benchmarks measure, all started through the shared harness
+ * (scripts/lib/localFlipt.ts) from a stack's rendered config, so that what is measured is what the
+ * stack deploys. Variants change one thing of that config and say which.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { FLAG_FILE_SUFFIX } from "../scripts/flags/document";
+import { LocalFlipt, prepareLocalFlipt } from "../scripts/lib/localFlipt";
+import { Supervisor } from "../scripts/lib/processes";
+import { ToolchainPaths } from "../scripts/toolchain/paths";
+import { projectDir } from "../settings/schema";
+import { readFlagFiles } from "../tests/e2e/harness/flagFiles";
+import { EVALUATE_PATHS, FlagRef } from "./load";
+
+export const REPO_FLAGS_DIR = path.join(projectDir, "flags");
+
+export type Storage = "git" | "database";
+
+export interface TargetSpec {
+  /** Short name used in the report and the JSON. */
+  readonly name: string;
+  readonly stack: string;
+  /** git: the stack's storage as rendered. database: Flipt's default storage (SQLite here), the flags imported. */
+  readonly storage: Storage;
+  /** Changes to the rendered config, each one named in `changes`. */
+  readonly changes?: readonly ConfigChange[];
+  /** Runs after the served repository is made and before Flipt starts (to add history, say). */
+  readonly prepare?: (local: LocalFlipt) => void;
+}
+
+export interface ConfigChange {
+  /** What the change is, for the report (`log.level: warn`). */
+  readonly label: string;
+  /** Edits the config in place; `local` gives the target's temp dir and settings. */
+  apply(config: Record<string, any>, local: LocalFlipt): void;
+}
+
+export const CONFIG_CHANGES = {
+  logLevel: (level: string): ConfigChange => ({ label: `log.level: ${level}`, apply: (c) => (c.log.level = level) }),
+  memoryCache: (): ConfigChange => ({
+    label: "cache: memory",
+    apply: (c) => (c.cache = { enabled: true, backend: "memory", ttl: "60s" }),
+  }),
+  /** The clone goes to the target's temp dir rather than os.TempDir(), so that it is removed with it. */
+  localGitBackend: (): ConfigChange => ({
+    label: "storage.git.backend.type: local",
+    apply: (c, local) => (c.storage.git.backend = { type: "local", path: path.join(local.dir, "git-clone") }),
+  }),
+} as const;
+
+export interface FliptTarget {
+  readonly spec: TargetSpec;
+  readonly local: LocalFlipt;
+  readonly url: string;
+  readonly pid: number;
+  /** Where Flipt writes its log (see startTarget). */
+  readonly logFile: string;
+}
+
+/** The flags the migrated repository serves, as namespace/key pairs. */
+export function servedFlags(dir = REPO_FLAGS_DIR): FlagRef[] {
+  return readFlagFiles(dir).flatMap(({ document }) => document.flags.map((f) => ({ namespace: document.namespace, key: f.key })));
+}
+
+function flagFilePaths(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(FLAG_FILE_SUFFIX))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+const IMPORT_TIMEOUT_MS = 60_000;
+
+/** `flipt import` straight into the database, as an operator would seed a database-backed Flipt. */
+async function importFlags(supervisor: Supervisor, local: LocalFlipt, fliptBin: string, flagsDir: string): Promise<void> {
+  const dataDir = path.dirname(path.dirname(local.flipt.configFile)); // <dataDir>/config/default.yml
+  const env = { PATH: process.env.PATH, HOME: dataDir, FLIPT_DB_URL: local.secretValues.dbUrl! };
+  // One file per run: given several, Flipt v1.61.1 imports the first and silently ignores the rest.
+  for (const file of flagFilePaths(flagsDir)) {
+    const proc = supervisor.spawn("flipt-import", fliptBin, ["import", "--config", local.flipt.configFile, file], { env, cwd: dataDir });
+    const timer = setTimeout(() => proc.killNow(), IMPORT_TIMEOUT_MS);
+    const status = await proc.exited.finally(() => clearTimeout(timer));
+    if (status.code !== 0) throw new Error(`flipt import ${file} failed (exit ${status.code ?? status.signal}):\n${proc.tail()}`);
+  }
+}
+
+/**
+ * Evaluates every flag once, alone and in one batch, and fails unless each is served: a load run
+ * against a missing flag would measure 404s (or, in a batch, error entries inside a 200).
+ */
+export async function checkServesFlags(target: FliptTarget, flags: readonly FlagRef[]): Promise<void> {
+  const request = (f: FlagRef) => ({ namespaceKey: f.namespace, flagKey: f.key, entityId: "bench-check", context: {} });
+  const post = async (urlPath: string, body: unknown) => {
+    const response = await fetch(`${target.url}${urlPath}`, { method: "POST", body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${target.spec.name}: POST ${urlPath} answered ${response.status}: ${text}`);
+    return JSON.parse(text);
+  };
+  for (const flag of flags) await post(EVALUATE_PATHS.boolean, request(flag));
+  const batch = await post(EVALUATE_PATHS.batch, { requests: flags.map(request) });
+  const failed = (batch.responses as { type: string }[]).filter((r) => r.type !== "BOOLEAN_EVALUATION_RESPONSE_TYPE");
+  if (failed.length > 0) throw new Error(`${target.spec.name}: the batch check returned ${JSON.stringify(failed[0])}`);
+}
+
+/**
+ * Starts Flipt for `spec` and waits until it is healthy. Two adaptations for measuring, besides the
+ * harness's own (loopback ports, local Git server): the log goes to a file (log.file) as a container
+ * runtime would store it, instead of through a pipe this process would have to drain on the same
+ * two cores; and, for database storage, the storage block is replaced and the flags imported.
+ */
+export async function startTarget(supervisor: Supervisor, tools: ToolchainPaths, spec: TargetSpec, flagsDir = REPO_FLAGS_DIR): Promise<FliptTarget> {
+  const local = await prepareLocalFlipt({ supervisor, fliptBin: tools.fliptBin, gitBin: tools.gitBin, stack: spec.stack, flagsDir });
+  const configFile = local.flipt.configFile;
+  const config = yaml.load(fs.readFileSync(configFile, "utf8")) as Record<string, any>;
+  const logFile = path.join(local.dir, "flipt-json.log");
+  config.log.file = logFile;
+  if (spec.storage === "database") config.storage = { type: "database" };
+  for (const change of spec.changes ?? []) change.apply(config, local);
+  spec.prepare?.(local);
+  fs.writeFileSync(configFile, yaml.dump(config, { lineWidth: -1, noRefs: true }));
+  if (spec.storage === "database") await importFlags(supervisor, local, tools.fliptBin, flagsDir);
+  await local.flipt.start();
+  const pid = local.flipt.process?.pid;
+  if (pid === undefined) throw new Error(`Flipt (${spec.name}) has no process id`);
+  return { spec, local, url: local.flipt.url, pid, logFile };
+}
+
+/** Bytes Flipt has written to its log so far. */
+export function logBytes(target: FliptTarget): number {
+  try {
+    return fs.statSync(target.logFile).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** What a target runs, in words: the stack's config, the storage and the changes. */
+export function describeTarget(spec: TargetSpec): string {
+  const storage = spec.storage === "git" ? "Git storage" : "database storage (SQLite)";
+  const changes = (spec.changes ?? []).map((c) => c.label);
+  return [`${spec.stack} stack config`, storage, ...changes].join(", ");
+}
