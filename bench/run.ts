@@ -326,7 +326,7 @@ async function main(): Promise<void> {
       binary: tools.fliptBin,
       version: unavailableReason ? undefined : fliptVersion(tools.fliptBin),
       unavailableReason,
-      provenance: process.env.FLIPT_BIN ? "the binary FLIPT_BIN names" : "the toolchain cache of scripts/toolchain/setup.sh",
+      provenance: process.env.FLIPT_BIN ? `FLIPT_BIN=${tools.fliptBin}` : `toolchain cache: ${tools.fliptBin}`,
     },
     sections,
   };
