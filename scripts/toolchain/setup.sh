@@ -140,7 +140,7 @@ build_flipt() {
   rm -rf "$work" && mkdir -p "$work"
   log "building Flipt $FLIPT_VERSION from the Go module $FLIPT_MODULE; a cold build takes about 5 minutes on 2 cores (log: $work/build.log)"
   if ! (build_flipt_from_module_proxy "$work" "$ldflags") >"$work/build.log" 2>&1; then
-    tail -n 5 "$work/build.log" >&2
+    tail -n 5 "$work/build.log" | sed -E 's#https?://[^ ]*#<module proxy URL>#g' >&2
     # Recorded, not fatal: the other tools still serve npm test, the manifest checks and promtool.
     {
       echo "Flipt $FLIPT_VERSION could not be built from the Go module $FLIPT_MODULE:"
