@@ -22,10 +22,10 @@ export interface FlagsRepositoryOptions {
 }
 
 /** Identity and config for every git call: no user config, no prompts, no signing. */
-function gitEnv(): NodeJS.ProcessEnv {
+export function gitEnv(home: string | undefined = process.env.HOME): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    HOME: home,
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_CONFIG_GLOBAL: "/dev/null",
     GIT_AUTHOR_NAME: "flipt-deploy tests",

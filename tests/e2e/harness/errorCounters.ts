@@ -16,7 +16,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FLIPT_DOCUMENT_VERSION, VARIANT_FLAG_TYPE, flagFileName, renderFlagFile, type FliptDocument } from "../../../scripts/flags/document";
-import type { FlagsRepository } from "../../../scripts/lib/flagsRepository";
+import { gitEnv, type FlagsRepository } from "../../../scripts/lib/flagsRepository";
 
 /** Not a flag file Flipt can read: YAML with an unclosed flow sequence. */
 export const INVALID_FLAG_FILE = `version: "1.4"\nnamespace: broken\nflags:\n  - key: [unclosed\n`;
@@ -53,17 +53,7 @@ function branchOnlyDocument(flag: BranchOnlyFlag): FliptDocument {
  * the served bare repository made in `scratchDir` (the FlagsRepository's work tree stays on its ref).
  */
 export function pushBranchOnlyFlag(repository: FlagsRepository, gitBin: string, scratchDir: string, flag: BranchOnlyFlag = BRANCH_ONLY_FLAG): void {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: scratchDir,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_AUTHOR_NAME: "flipt-deploy tests",
-    GIT_AUTHOR_EMAIL: "flipt-deploy@localhost",
-    GIT_COMMITTER_NAME: "flipt-deploy tests",
-    GIT_COMMITTER_EMAIL: "flipt-deploy@localhost",
-    GIT_TERMINAL_PROMPT: "0",
-  };
+  const env = gitEnv(scratchDir);
   const clone = path.join(scratchDir, "branch-clone");
   const git = (...args: string[]) => execFileSync(gitBin, args, { cwd: fs.existsSync(clone) ? clone : scratchDir, env, stdio: ["ignore", "pipe", "pipe"] });
   git("clone", "--quiet", repository.barePath, clone);
@@ -78,9 +68,9 @@ export function pushBranchOnlyFlag(repository: FlagsRepository, gitBin: string, 
 /** What Flipt answers that evaluation: 404, "namespace … not found" from the followed ref. */
 export const BRANCH_ONLY_FLAG_STATUS = 404;
 
-/** POST /evaluate/v1/variant at the flag's branch; returns the HTTP status. */
-export async function evaluateAtBranch(fliptUrl: string, flag: BranchOnlyFlag, entityId: string): Promise<number> {
-  const response = await fetch(`${fliptUrl}/evaluate/v1/variant`, {
+/** Evaluates the branch-only flag at its branch through an evaluation endpoint; returns the HTTP status. */
+async function evaluateAtBranchVia(endpoint: "variant" | "boolean", fliptUrl: string, flag: BranchOnlyFlag, entityId: string): Promise<number> {
+  const response = await fetch(`${fliptUrl}/evaluate/v1/${endpoint}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ namespaceKey: flag.namespace, flagKey: flag.key, entityId, context: {}, reference: flag.branch }),
@@ -90,6 +80,11 @@ export async function evaluateAtBranch(fliptUrl: string, flag: BranchOnlyFlag, e
   return response.status;
 }
 
+/** POST /evaluate/v1/variant at the flag's branch; returns the HTTP status. */
+export function evaluateAtBranch(fliptUrl: string, flag: BranchOnlyFlag, entityId: string): Promise<number> {
+  return evaluateAtBranchVia("variant", fliptUrl, flag, entityId);
+}
+
 /** What Flipt answers a boolean evaluation of a variant flag: InvalidArgument, an error code the errors alert counts. */
 export const WRONG_TYPE_STATUS = 400;
 
@@ -97,13 +92,6 @@ export const WRONG_TYPE_STATUS = 400;
  * Evaluates the branch-only variant flag through the boolean endpoint, as a service calling
  * `BooleanValue` on a variant flag would: Flipt finds the flag and refuses its type.
  */
-export async function evaluateWithWrongType(fliptUrl: string, flag: BranchOnlyFlag, entityId: string): Promise<number> {
-  const response = await fetch(`${fliptUrl}/evaluate/v1/boolean`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ namespaceKey: flag.namespace, flagKey: flag.key, entityId, context: {}, reference: flag.branch }),
-    signal: AbortSignal.timeout(5000),
-  });
-  await response.arrayBuffer();
-  return response.status;
+export function evaluateWithWrongType(fliptUrl: string, flag: BranchOnlyFlag, entityId: string): Promise<number> {
+  return evaluateAtBranchVia("boolean", fliptUrl, flag, entityId);
 }
