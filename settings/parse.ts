@@ -143,7 +143,7 @@ export function withStack(template: string, stack: string, kind: "kubernetes" | 
   return template.split("{stack}").join(shaped);
 }
 
-function readGit(r: Reader): Settings["git"] {
+function readGit(r: Reader, credential: string): Settings["git"] {
   const repository = r.string("gitRepository");
   const scheme = repositoryScheme(repository);
   if (!scheme) r.fail("gitRepository", repository, "an https://, http://, ssh:// or user@host:path repository URL");
@@ -170,7 +170,7 @@ function readGit(r: Reader): Settings["git"] {
     sshUser: r.string("gitSshUser"),
     sshKnownHosts: r.string("gitSshKnownHosts"),
   };
-  checkGitAuth(r, git, scheme, r.secret("gitCredential"));
+  checkGitAuth(r, git, scheme, credential);
   return git;
 }
 
@@ -204,7 +204,6 @@ function readDatabase(r: Reader, stack: string, replicas: number): Settings["dat
     role: r.checked("postgresRole", pgIdentifier, withStack(r.string("postgresRole"), stack, "postgres")),
     connectionLimit: r.integer("postgresConnectionLimit", 2, 1000),
   };
-  r.secret("postgresAdminPassword");
   if (mode === "sqlite") {
     if (replicas > 1) r.fail("replicas", replicas, "1 with databaseMode=sqlite (each pod would have its own database)");
     return { mode, maxOpenConns, protect };
@@ -289,7 +288,7 @@ function readServices(r: Reader, stack: string): Settings["services"] {
   };
 }
 
-function readMonitoring(r: Reader): MonitoringSettings {
+function readMonitoring(r: Reader, token: string): MonitoringSettings {
   const extraLabels: Record<string, string> = {};
   for (const pair of r.stringArray("serviceMonitorLabels")) {
     const match = /^([\w./-]+)=([\w.-]{0,63})$/.exec(pair);
@@ -303,7 +302,6 @@ function readMonitoring(r: Reader): MonitoringSettings {
   }
   const namespace = r.checked("monitoringNamespace", dnsLabel);
   const url = r.string("grafanaUrl");
-  const token = r.secret("grafanaToken");
   if (url !== "") {
     r.checked("grafanaUrl", httpUrl, url);
     if (token === "") r.fail("grafanaToken", "", "a non-empty secret when grafanaUrl is set");
@@ -332,6 +330,12 @@ export function parseSettings(input: ConfigInput): Settings {
   const r = new Reader(input);
   const { stack } = input;
   const replicas = r.integer("replicas", 1, MAX_REPLICAS);
+  // Read once, checked here for secrecy, then passed to the parts that check their form.
+  const secrets = {
+    gitCredential: r.secret("gitCredential"),
+    postgresAdminPassword: r.secret("postgresAdminPassword"),
+    grafanaToken: r.secret("grafanaToken"),
+  };
   const settings: Settings = {
     project: input.project,
     stack,
@@ -341,15 +345,11 @@ export function parseSettings(input: ConfigInput): Settings {
     resources: readResources(r),
     logLevel: r.oneOf("logLevel", LOG_LEVELS),
     allowedNamespaces: r.stringArray("allowedNamespaces").map((ns) => r.checked("allowedNamespaces", dnsLabel, ns)),
-    git: readGit(r),
+    git: readGit(r, secrets.gitCredential),
     database: readDatabase(r, stack, replicas),
     services: readServices(r, stack),
-    monitoring: readMonitoring(r),
-    secrets: {
-      gitCredential: r.string("gitCredential"),
-      postgresAdminPassword: r.string("postgresAdminPassword"),
-      grafanaToken: r.string("grafanaToken"),
-    },
+    monitoring: readMonitoring(r, secrets.grafanaToken),
+    secrets,
   };
   if (r.problems.length > 0) throw new ConfigError([...new Set(r.problems)]);
   return settings;
