@@ -2,7 +2,7 @@
 # shellcheck disable=SC2034  # the variables are for the scripts that source this file
 # Where the toolchain lives. Source it; it defines variables and exports nothing:
 #   TOOLCHAIN_CACHE_DIR  FLIPT_VERSION  ACTIONLINT_VERSION (and the rest of versions.env)
-#   FLIPT_BIN  FLIPT_UNAVAILABLE_FILE  ACTIONLINT_BIN  PG_BINDIR  PROMETHEUS_BIN  PROMTOOL_BIN  WRK_BIN  GIT_BIN
+#   FLIPT_BIN  FLIPT_UNAVAILABLE_FILE  ACTIONLINT_BIN  VEGETA_BIN  PG_BINDIR  PROMETHEUS_BIN  PROMTOOL_BIN  WRK_BIN  GIT_BIN
 #   PYTHON_TOOLS_DIR  KUBERNETES_VALIDATE_BIN  CHECKOV_BIN
 # A path is defined even when the tool is not installed yet; scripts/toolchain/setup.sh
 # makes them all exist. PG_BINDIR is empty until a PostgreSQL server is installed.
@@ -17,6 +17,7 @@ FLIPT_BIN="${FLIPT_BIN:-$TOOLCHAIN_CACHE_DIR/flipt/$FLIPT_VERSION/flipt}"
 # Written by setup.sh when Flipt cannot be built here, with the reason.
 FLIPT_UNAVAILABLE_FILE="$TOOLCHAIN_CACHE_DIR/flipt/$FLIPT_VERSION/unavailable.txt"
 ACTIONLINT_BIN="$TOOLCHAIN_CACHE_DIR/actionlint/$ACTIONLINT_VERSION/actionlint"
+VEGETA_BIN="$TOOLCHAIN_CACHE_DIR/vegeta/$VEGETA_VERSION/vegeta"
 # One virtualenv for the PyPI tools, one directory per pinned pair.
 PYTHON_TOOLS_DIR="$TOOLCHAIN_CACHE_DIR/pytools/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION-checkov-$CHECKOV_VERSION"
 KUBERNETES_VALIDATE_BIN="$PYTHON_TOOLS_DIR/bin/kubernetes-validate"

@@ -14,6 +14,9 @@ export interface ToolchainPaths {
   readonly fliptUnavailableFile: string;
   readonly actionlintVersion: string;
   readonly actionlintBin: string;
+  readonly vegetaVersion: string;
+  /** vegeta, the constant-rate HTTP load generator, built from its Go module. */
+  readonly vegetaBin: string;
   /** Directory holding postgres, initdb, pg_ctl…; empty until a PostgreSQL server is installed. */
   readonly pgBinDir: string;
   readonly prometheusBin: string;
@@ -40,6 +43,8 @@ const SHELL_VARIABLES: { readonly [K in keyof ToolchainPaths]: string } = {
   fliptUnavailableFile: "FLIPT_UNAVAILABLE_FILE",
   actionlintVersion: "ACTIONLINT_VERSION",
   actionlintBin: "ACTIONLINT_BIN",
+  vegetaVersion: "VEGETA_VERSION",
+  vegetaBin: "VEGETA_BIN",
   pgBinDir: "PG_BINDIR",
   prometheusBin: "PROMETHEUS_BIN",
   promtoolBin: "PROMTOOL_BIN",

@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # Installs and builds every tool the local runner, the end-to-end tests, the
 # benchmarks and CI need: PostgreSQL (>= 15), Prometheus + promtool, git, wrk,
-# Flipt, actionlint, and kubernetes-validate + checkov (PyPI, in a virtualenv).
+# Flipt, actionlint, vegeta, and kubernetes-validate + checkov (PyPI, in a virtualenv).
 # Idempotent; a warm run takes a few seconds.
 #
 # Progress goes to stderr; stdout gets one line per tool: name, path, version.
@@ -23,6 +23,7 @@ source "$toolchain_dir/paths.sh"
 
 FLIPT_MODULE=go.flipt.io/flipt
 ACTIONLINT_PACKAGE=github.com/rhysd/actionlint/cmd/actionlint
+VEGETA_PACKAGE=github.com/tsenart/vegeta/v12
 # Flipt pins a version of this OPA log adapter that the module proxy does not
 # serve; the older one has the same API (it only logs for the authz bundle engine).
 OZAP_MODULE=github.com/open-policy-agent/contrib/logging/plugins/ozap
@@ -164,6 +165,19 @@ build_actionlint() {
     "$ACTIONLINT_PACKAGE@$ACTIONLINT_VERSION" >&2
 }
 
+vegeta_is_built() {
+  [[ -x "$VEGETA_BIN" ]] && [[ "$("$VEGETA_BIN" -version 2>/dev/null | sed -n 's/^Version: //p')" == "$VEGETA_VERSION" ]]
+}
+
+build_vegeta() {
+  vegeta_is_built && return 0
+  log "building vegeta $VEGETA_VERSION"
+  # main.Version is what `vegeta -version` prints, and what vegeta_is_built checks.
+  GOBIN="$(dirname "$VEGETA_BIN")" "$GO_BIN" install -trimpath -ldflags "-s -w -X main.Version=$VEGETA_VERSION" \
+    "$VEGETA_PACKAGE@$VEGETA_VERSION" >&2
+  vegeta_is_built || die "$VEGETA_BIN was built but does not report $VEGETA_VERSION"
+}
+
 # --- Python tools (PyPI) -----------------------------------------------------
 
 # The version of a distribution installed in the tools' virtualenv; fails when there is none.
@@ -206,6 +220,7 @@ print_summary() {
   printf '%-10s %s  %s\n' \
     flipt "$FLIPT_BIN" "$flipt_state" \
     actionlint "$ACTIONLINT_BIN" "$(first_line "$ACTIONLINT_BIN" -version)" \
+    vegeta "$VEGETA_BIN" "$(first_line "$VEGETA_BIN" -version)" \
     postgres "$PG_BINDIR/postgres" "$(first_line "$PG_BINDIR/postgres" --version)" \
     prometheus "$PROMETHEUS_BIN" "$(first_line "$PROMETHEUS_BIN" --version)" \
     promtool "$PROMTOOL_BIN" "$(first_line "$PROMTOOL_BIN" --version)" \
@@ -223,9 +238,10 @@ main() {
 
   install_debian_packages
   check_postgres_version
-  if ! flipt_is_built || [[ ! -x "$ACTIONLINT_BIN" ]]; then find_go; fi
+  if ! flipt_is_built || [[ ! -x "$ACTIONLINT_BIN" ]] || ! vegeta_is_built; then find_go; fi
   build_flipt
   build_actionlint
+  build_vegeta
   install_python_tools
   print_summary
   log "ready in $(( SECONDS - started ))s"
