@@ -7,14 +7,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { FLAG_FILE_SUFFIX } from "../scripts/flags/document";
-import { LocalFlipt, prepareLocalFlipt } from "../scripts/lib/localFlipt";
+import { LocalFlipt, prepareLocalFlipt, repositoryFlagsDir } from "../scripts/lib/localFlipt";
 import { Supervisor } from "../scripts/lib/processes";
 import { ToolchainPaths } from "../scripts/toolchain/paths";
-import { projectDir } from "../settings/schema";
 import { readFlagFiles } from "../tests/e2e/harness/flagFiles";
 import { EVALUATE_PATHS, FlagRef } from "./load";
 
-export const REPO_FLAGS_DIR = path.join(projectDir, "flags");
+/** The migrated flags (identical in every environment on the day of the switch): dev's folder. */
+export const REPO_FLAGS_DIR = repositoryFlagsDir("dev");
 
 export type Storage = "git" | "database";
 

@@ -1,29 +1,40 @@
 /**
- * `npm run local -- [--flags <dir>] [--port <http-port>]`: a real Flipt serving <dir> (default:
- * this repository's flags/) the way the dev stack deploys it — Git storage, cloned from a
- * throw-away repository on a loopback Git server, with the dev stack's rendered config — but with
- * the embedded SQLite database. Prints `FLIPT_URL=http://127.0.0.1:<port>` on stdout once Flipt
- * is healthy; edits to <dir> are committed and picked up within the poll interval. Runs until
- * interrupted, then stops everything and removes its temporary directory.
+ * `npm run local -- [--env dev|prod] [--flags <dir>] [--port <http-port>]`: a real Flipt serving
+ * one flag environment (default dev) of this repository's flags/ the way that environment's stack
+ * deploys it — Git storage, cloned from a throw-away repository on a loopback Git server, with the
+ * stack's rendered config — but with the embedded SQLite database. `--flags` serves another flags
+ * root (or a single folder of flag files) instead. Prints `FLIPT_URL=http://127.0.0.1:<port>` on
+ * stdout once Flipt is healthy; edits are committed and picked up within the poll interval. Runs
+ * until interrupted, then stops everything and removes its temporary directory.
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { projectDir } from "../settings/schema";
 import { ConfigError } from "../settings/parse";
 import { UsageError, parseFlags, runMain, stringFlag } from "./cli";
 import { describeExit } from "./lib/fliptProcess";
-import { prepareLocalFlipt } from "./lib/localFlipt";
+import { ENVIRONMENTS, FLAGS_ROOT, requireEnvironment } from "./flags/environments";
+import { UserError } from "./flags/errors";
+import { isFlagsRoot, prepareLocalFlipt, REPOSITORY_FLAGS_ROOT } from "./lib/localFlipt";
 import { Supervisor } from "./lib/processes";
 import { ensureToolchain, fliptUnavailableReason } from "./toolchain/paths";
 
-/** The stack whose rendered config the local Flipt runs. */
-const LOCAL_STACK = "dev";
+/** The environment served without --env: where changes start. */
+const DEFAULT_ENVIRONMENT = ENVIRONMENTS[0];
 /** Flipt could not start or stopped: reported as one message with its last output, no stack trace. */
 class LocalRunError extends Error {}
 
 /** How often the flags directory is compared with the served repository. */
 const SYNC_EVERY_MS = 2000;
+
+function environmentFlag(value: string): string {
+  try {
+    return requireEnvironment(value, "--env");
+  } catch (error) {
+    if (error instanceof UserError) throw new UsageError(error.message);
+    throw error;
+  }
+}
 
 function flagsDirFlag(value: string): string {
   const dir = path.resolve(value);
@@ -52,8 +63,10 @@ function log(line: string): void {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), ["flags", "port"]);
-  const flagsDir = flagsDirFlag(stringFlag(flags, "flags", path.join(projectDir, "flags")));
+  const flags = parseFlags(process.argv.slice(2), ["env", "flags", "port"]);
+  // Each environment runs as its stack deploys it (dev: 10 s poll, debug log; prod: 15 s, warn).
+  const stack = environmentFlag(flags.env === undefined ? DEFAULT_ENVIRONMENT : stringFlag(flags, "env"));
+  const flagsDir = flagsDirFlag(stringFlag(flags, "flags", REPOSITORY_FLAGS_ROOT));
   const httpPort = await portFlag(flags.port === undefined ? undefined : stringFlag(flags, "port"));
   const tools = ensureToolchain();
   const unavailable = fliptUnavailableReason(tools);
@@ -61,20 +74,21 @@ async function main(): Promise<void> {
 
   const supervisor = new Supervisor();
   try {
-    const local = await prepareLocalFlipt({ supervisor, fliptBin: tools.fliptBin, gitBin: tools.gitBin, stack: LOCAL_STACK, flagsDir, httpPort });
+    const local = await prepareLocalFlipt({ supervisor, fliptBin: tools.fliptBin, gitBin: tools.gitBin, stack, flagsDir, httpPort });
     supervisor.onStop(() => log(`stopped Flipt and the Git server; removing ${local.dir}`));
     await local.flipt.start().catch((error: Error) => {
       throw new LocalRunError(`${error.message}\nIf the flags are at fault, \`npm run flags -- lint --dir ${flagsDir}\` names the file and line.`);
     });
 
-    log(`serving ${flagsDir} through Git (${local.gitServer.url(path.basename(local.repository.barePath))}, ${LOCAL_STACK} stack config, SQLite)`);
+    const served = isFlagsRoot(flagsDir) ? path.join(flagsDir, path.relative(FLAGS_ROOT, local.settings.git.directory)) : flagsDir;
+    log(`serving ${served} (${stack} environment) through Git (${local.gitServer.url(path.basename(local.repository.barePath))}, ${stack} stack config, SQLite)`);
     log(`changes to ${flagsDir} are committed every ${SYNC_EVERY_MS / 1000}s; Flipt polls every ${local.settings.git.pollInterval}`);
     log(`management API token: ${local.secretValues.bootstrapToken}`);
     log(`Flipt log: ${local.flipt.logFile}; Ctrl-C to stop`);
     process.stdout.write(`FLIPT_URL=${local.flipt.url}\n`);
 
     const sync = setInterval(() => {
-      local.repository.replaceFlags(flagsDir);
+      local.repository.replaceFlags(flagsDir, local.flagsServer.into);
       const commit = local.repository.commit(`local change to ${flagsDir}`);
       if (commit) log(`committed a change to the flags (${commit.slice(0, 8)})`);
     }, SYNC_EVERY_MS);

@@ -1,3 +1,4 @@
+import { environmentDirectory, ENVIRONMENTS, FLAGS_ROOT, isEnvironment, type Environment } from "../scripts/flags/environments";
 import { ConfigDeclaration } from "./schema";
 import {
   DatabaseMode, GitAuth, LogLevel, MonitoringSettings, PostgresSettings, ServiceTarget, Settings, SslMode,
@@ -136,6 +137,27 @@ export function isReviewStack(stack: string): boolean {
   return /^pr-\d+$/.test(stack);
 }
 
+/**
+ * The flag environment a stack serves: dev and prod their namesakes, a review stack dev's (it is a
+ * copy of dev's configuration, serving the pull request's branch); other stacks choose freely.
+ */
+export function environmentOfStack(stack: string): Environment | undefined {
+  if (isReviewStack(stack)) return "dev";
+  return isEnvironment(stack) ? stack : undefined;
+}
+
+/** gitDirectory: a relative directory; one environment's directory, not the flags root that holds them all. */
+function gitDirectoryProblem(stack: string, value: string): string | undefined {
+  if (!/^[\w.-]+(\/[\w.-]+)*$/.test(value) || value.split("/").includes("..")) return `a relative directory such as ${environmentDirectory("dev")}`;
+  const choices = ENVIRONMENTS.map((e) => environmentDirectory(e)).join(" or ");
+  if (value === FLAGS_ROOT) return `one environment's directory, ${choices} (${FLAGS_ROOT}/ holds one directory per environment)`;
+  const environment = environmentOfStack(stack);
+  if (environment !== undefined && value !== environmentDirectory(environment)) {
+    return `${environmentDirectory(environment)}, the ${environment} environment's flags, for stack ${stack}`;
+  }
+  return undefined;
+}
+
 /** Replaces `{stack}` with the stack name, shaped for the kind of name (Kubernetes or PostgreSQL). */
 export function withStack(template: string, stack: string, kind: "kubernetes" | "postgres"): string {
   const lower = stack.toLowerCase();
@@ -143,7 +165,7 @@ export function withStack(template: string, stack: string, kind: "kubernetes" | 
   return template.split("{stack}").join(shaped);
 }
 
-function readGit(r: Reader, credential: string): Settings["git"] {
+function readGit(r: Reader, stack: string, credential: string): Settings["git"] {
   const repository = r.string("gitRepository");
   const scheme = repositoryScheme(repository);
   if (!scheme) r.fail("gitRepository", repository, "an https://, http://, ssh:// or user@host:path repository URL");
@@ -160,9 +182,7 @@ function readGit(r: Reader, credential: string): Settings["git"] {
   const git = {
     repository,
     ref: r.checked("gitRef", (v) => (/^[\w./-]+$/.test(v) ? undefined : "a branch name such as main")),
-    directory: r.checked("gitDirectory", (v) =>
-      /^[\w.-]+(\/[\w.-]+)*$/.test(v) && !v.split("/").includes("..") ? undefined : "a relative directory such as flags",
-    ),
+    directory: r.checked("gitDirectory", (v) => gitDirectoryProblem(stack, v)),
     pollInterval,
     pollIntervalSeconds: pollIntervalSeconds ?? 0,
     auth,
@@ -345,7 +365,7 @@ export function parseSettings(input: ConfigInput): Settings {
     resources: readResources(r),
     logLevel: r.oneOf("logLevel", LOG_LEVELS),
     allowedNamespaces: r.stringArray("allowedNamespaces").map((ns) => r.checked("allowedNamespaces", dnsLabel, ns)),
-    git: readGit(r, secrets.gitCredential),
+    git: readGit(r, stack, secrets.gitCredential),
     database: readDatabase(r, stack, replicas),
     services: readServices(r, stack),
     monitoring: readMonitoring(r, secrets.grafanaToken),

@@ -34,9 +34,23 @@ export function fileStoreBucketIn(legacyKey: string, subject: string, percent: n
   return fnv32a(`${legacyKey}:${subject}`) % 100 < percent;
 }
 
+/** Buckets of Flipt v1's boolean threshold rollouts (a percentage) and variant distributions (tenths of one). */
+export const BOOLEAN_BUCKETS = 100;
+export const VARIANT_BUCKETS = 1000;
+
+/** Flipt v1 boolean flags: crc32(entityId + flagKey) % 100, the same bucket for every threshold rollout of the flag. */
+export function fliptBooleanBucket(fliptKey: string, entityId: string): number {
+  return crc32(entityId + fliptKey) % BOOLEAN_BUCKETS;
+}
+
+/** Flipt v1 variant flags: crc32(flagKey + entityId) % 1000, compared with the cumulative distributions (percentage × 10). */
+export function fliptVariantBucket(fliptKey: string, entityId: string): number {
+  return crc32(fliptKey + entityId) % VARIANT_BUCKETS;
+}
+
 /** Flipt v1 threshold rollout: in when crc32(entityId + flagKey) % 100 < percentage. */
 export function fliptThresholdIn(fliptKey: string, entityId: string, percentage: number): boolean {
-  return crc32(entityId + fliptKey) % 100 < percentage;
+  return fliptBooleanBucket(fliptKey, entityId) < percentage;
 }
 
 /** Share of subjects whose state differs between two independent uniform buckets at `percent`. */

@@ -5,7 +5,14 @@ import { localToday, requireDate } from "./dates";
 import { FLAG_FILE_SUFFIX, flagFileName, INDEX_FILE, renderFlagFile, renderIndex } from "./document";
 import { UserError } from "./errors";
 import { formatProblem, readFolder, type FolderFile } from "./folder";
+import { diffFlags } from "./diff";
+import { DIFF_FORMATS, formatDiff, type DiffFormat } from "./diffReport";
+import { environmentDirectory, environmentFiles, ENVIRONMENTS, FLAGS_ROOT, readFlagsTree, requireEnvironment, type Environment, type FlagsTree } from "./environments";
+import { checkFlagsTree } from "./environmentsLint";
+import { defaultBase, readFolderAtRef, repositoryRoot, resolveCommit } from "./gitTree";
 import { checkFlagFolder } from "./lint";
+import { planPromotion } from "./promote";
+import { readEnvironmentState } from "./state";
 import { bucketingReport, mappingTable, planMigration } from "./migrate";
 import { NEW_FLAG_TYPES, planNewFlag, type NewFlagType } from "./newFlag";
 import { parseSnapshot } from "./snapshot";
@@ -19,26 +26,37 @@ export interface CliIo {
   stderr(line: string): void;
 }
 
-export const DEFAULT_FLAGS_DIR = "flags";
+/** `--dir`: the flags root, with one directory per environment. */
+export const DEFAULT_FLAGS_DIR = FLAGS_ROOT;
+const ENV_CHOICES = ENVIRONMENTS.join("|");
 
 const USAGE = `Usage: npm run flags -- <command> [options]
 
+--dir is the flags root (default ${DEFAULT_FLAGS_DIR}), with one directory per environment
+(${ENVIRONMENTS.map((e) => environmentDirectory(e, DEFAULT_FLAGS_DIR)).join(", ")}); a folder without them is read as one environment.
+
 Commands:
   migrate --from <snapshot.json> --out <dir> [--today YYYY-MM-DD] [--default-owner <team>]
-      Turn the file store's snapshot into Flipt flag files under <dir>.
-  lint [--dir ${DEFAULT_FLAGS_DIR}] [--today YYYY-MM-DD]
-      Check every flag file the index includes; exit 1 on any problem.
-  stale [--dir ${DEFAULT_FLAGS_DIR}] [--today YYYY-MM-DD] [--format text|json|markdown]
-      List flags due for review (older than 90 days or past expires).
-  new --key <key> --owner <team> --description <text> [--namespace <ns>]
-      [--expires YYYY-MM-DD | --permanent] [--type boolean|variant] [--dir ${DEFAULT_FLAGS_DIR}]
-      Add a flag, created today, expiring in 90 days unless told otherwise.
+      Turn the file store's snapshot into Flipt flag files, identical in every environment under <dir>.
+  lint [--dir <dir>] [--today YYYY-MM-DD]
+      Check every environment's flag files and the rules across environments; exit 1 on any problem.
+  stale [--dir <dir>] [--today YYYY-MM-DD] [--format text|json|markdown]
+      List flags due for review (older than 90 days or past expires), each once with its environments.
+  new --key <key> --owner <team> --description <text> [--namespace <ns>] [--env ${ENV_CHOICES}]
+      [--expires YYYY-MM-DD | --permanent] [--type boolean|variant] [--dir <dir>]
+      Add a flag to an environment (default ${ENVIRONMENTS[0]}), created today, expiring in 90 days unless told otherwise.
+  diff [--base <git-ref>] [--head <git-ref>] [--format text|markdown|json] [--dir <dir>]
+      What the change from the base (default origin/main, else HEAD) to the working tree (or --head)
+      does to subjects, per environment, and the flags that differ between environments.
+  promote --from <env> --to <env> [--flag <namespace>/<key> ...] [--dir <dir>] [--today YYYY-MM-DD]
+      Copy flag definitions and the segments they use from one environment to another (default:
+      every flag that differs); prints what changes. Commit the result to serve it.
 
-Policy and key mapping: flags/README.md.`;
+Environments, promotion, policy and key mapping: flags/README.md.`;
 
 type Command = (args: string[], io: CliIo) => number;
 
-const COMMANDS: Record<string, Command> = { migrate, lint, stale, new: newCommand };
+const COMMANDS: Record<string, Command> = { migrate, lint, stale, new: newCommand, diff, promote };
 
 /** Runs one command; returns the exit code. User errors become one line per problem on stderr. */
 export function run(argv: readonly string[], io: CliIo): number {
@@ -58,19 +76,19 @@ export function run(argv: readonly string[], io: CliIo): number {
   }
 }
 
-type OptionSpec = Record<string, { type: "string" | "boolean" }>;
+type OptionSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
 
 function options<T extends OptionSpec>(args: string[], spec: T, required: (keyof T & string)[] = []) {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    ({ values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false }) as { values: typeof values });
   } catch (error) {
     // parseArgs explains the problem (unknown option, missing value) in its message.
     throw new UserError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
   }
   const missing = required.filter((name) => values[name] === undefined);
   if (missing.length > 0) throw new UserError(`missing ${missing.map((m) => `--${m}`).join(", ")} (see --help)`);
-  return values as { [K in keyof T]?: T[K]["type"] extends "boolean" ? boolean : string };
+  return values as { [K in keyof T]?: T[K]["multiple"] extends true ? string[] : T[K]["type"] extends "boolean" ? boolean : string };
 }
 
 function todayOption(value: string | undefined, io: CliIo): string {
@@ -97,14 +115,19 @@ function migrate(args: string[], io: CliIo): number {
     // The migration writes only what lint accepts; anything else is a bug in the tool.
     throw new Error(`migration output fails lint:\n${check.problems.map((p) => formatProblem(opts.out!, p)).join("\n")}`);
   }
-  const outDir = path.resolve(io.cwd, opts.out!);
-  warnAboutOtherFlagFiles(outDir, files, opts.out!, io);
-  writeFiles(outDir, files, opts.out!);
+  // Every environment gets the same flags: on the day of the switch each stack serves what it served before.
+  for (const environment of ENVIRONMENTS) {
+    const shown = environmentDirectory(environment, opts.out!);
+    const outDir = path.resolve(io.cwd, shown);
+    warnAboutOtherFlagFiles(outDir, files, shown, io);
+    writeFiles(outDir, files, shown);
+  }
   io.stdout(mappingTable(migration.flags));
   io.stdout("");
   bucketingReport(migration.bucketingChanges).forEach((line) => io.stdout(line));
   io.stdout("");
-  io.stdout(`Wrote ${migration.flags.length} flags in ${migration.documents.length} namespaces to ${opts.out}: ${files.map((f) => f.path).join(", ")}`);
+  const dirs = ENVIRONMENTS.map((e) => environmentDirectory(e, opts.out!)).join(" and ");
+  io.stdout(`Wrote ${migration.flags.length} flags in ${migration.documents.length} namespaces to ${dirs} (identical): ${files.map((f) => f.path).join(", ")}`);
   return 0;
 }
 
@@ -120,13 +143,19 @@ function warnAboutOtherFlagFiles(outDir: string, written: readonly FolderFile[],
 
 // ---- lint --------------------------------------------------------------------------------
 
+function readTree(io: CliIo, dir: string): FlagsTree {
+  return readFlagsTree(readFolder(path.resolve(io.cwd, dir), dir));
+}
+
 function lint(args: string[], io: CliIo): number {
   const opts = options(args, { dir: { type: "string" }, today: { type: "string" } });
   const today = todayOption(opts.today, io);
   const dir = opts.dir ?? DEFAULT_FLAGS_DIR;
-  const report = checkFlagFolder(readFolder(path.resolve(io.cwd, dir), dir), today);
+  const report = checkFlagsTree(readTree(io, dir), today);
   report.problems.forEach((problem) => io.stdout(formatProblem(dir, problem)));
-  const summary = `${report.flags.length} flags in ${report.files.length} files (${report.files.join(", ")})`;
+  const summary = [...report.folders.entries()]
+    .map(([env, folder]) => `${env === "" ? "" : `${env}: `}${folder.flags.length} flags in ${folder.files.length} files (${folder.files.join(", ")})`)
+    .join("; ");
   if (report.problems.length > 0) {
     io.stdout(`${report.problems.length} problems; ${summary}`);
     return 1;
@@ -145,7 +174,7 @@ function stale(args: string[], io: CliIo): number {
   if (!(STALE_FORMATS as readonly string[]).includes(format)) {
     throw new UserError(`--format: expected one of ${STALE_FORMATS.join(", ")}, found ${JSON.stringify(format)}`);
   }
-  const report = checkFlagFolder(readFolder(path.resolve(io.cwd, dir), dir), today);
+  const report = checkFlagsTree(readTree(io, dir), today);
   if (report.problems.length > 0) {
     io.stderr(`note: ${dir} has ${report.problems.length} lint problems; flags in unreadable files are not listed (run: npm run flags -- lint --dir ${dir})`);
   }
@@ -165,6 +194,7 @@ function newCommand(args: string[], io: CliIo): number {
     permanent: { type: "boolean" },
     type: { type: "string" },
     dir: { type: "string" },
+    env: { type: "string" },
     today: { type: "string" },
   } as const;
   const opts = options(args, spec, ["key", "owner", "description"]);
@@ -172,7 +202,10 @@ function newCommand(args: string[], io: CliIo): number {
   if (!(NEW_FLAG_TYPES as readonly string[]).includes(type)) {
     throw new UserError(`--type: expected one of ${NEW_FLAG_TYPES.join(", ")}, found ${JSON.stringify(type)}`);
   }
-  const dir = opts.dir ?? DEFAULT_FLAGS_DIR;
+  const root = opts.dir ?? DEFAULT_FLAGS_DIR;
+  const environment = requireEnvironment(opts.env ?? ENVIRONMENTS[0], "--env");
+  // A new flag starts in one environment (dev unless told) and reaches the others by promotion.
+  const dir = readTree(io, root).layout === "environments" ? environmentDirectory(environment, root) : root;
   const today = todayOption(opts.today, io);
   const change = planNewFlag(readFolder(path.resolve(io.cwd, dir), dir), {
     key: opts.key!,
@@ -187,6 +220,60 @@ function newCommand(args: string[], io: CliIo): number {
   writeFiles(path.resolve(io.cwd, dir), [change], dir);
   const namespace = opts.namespace ?? "default";
   io.stdout(`${change.created ? "Created" : "Updated"} ${path.join(dir, change.path)}: added flag ${opts.key} in namespace ${namespace} (disabled; commit it to reach Flipt).`);
+  return 0;
+}
+
+// ---- diff --------------------------------------------------------------------------------
+
+function diff(args: string[], io: CliIo): number {
+  const opts = options(args, { base: { type: "string" }, head: { type: "string" }, format: { type: "string" }, dir: { type: "string" } });
+  const format = opts.format ?? "text";
+  if (!(DIFF_FORMATS as readonly string[]).includes(format)) {
+    throw new UserError(`--format: expected one of ${DIFF_FORMATS.join(", ")}, found ${JSON.stringify(format)}`);
+  }
+  const dir = opts.dir ?? DEFAULT_FLAGS_DIR;
+  const root = repositoryRoot(io.cwd);
+  const inRepository = path.relative(root, path.resolve(io.cwd, dir));
+  if (inRepository.startsWith("..")) throw new UserError(`--dir ${dir}: outside the Git repository ${root}`);
+  const base = opts.base ?? defaultBase(root);
+  const baseTree = readFlagsTree(readFolderAtRef(root, base, inRepository, "--base"));
+  const headTree = opts.head === undefined ? readTree(io, dir) : readFlagsTree(readFolderAtRef(root, opts.head, inRepository, "--head"));
+  const states = (tree: FlagsTree) => new Map([...environmentFiles(tree)].map(([env, files]) => [env, readEnvironmentState(files)]));
+  const short = (ref: string) => `${ref} (${resolveCommit(root, ref)!.slice(0, 8)})`;
+  const report = diffFlags({
+    base: short(base),
+    head: opts.head === undefined ? "the working tree" : short(opts.head),
+    baseSingleLayout: baseTree.layout === "single",
+    before: states(baseTree),
+    after: states(headTree),
+  });
+  io.stdout(formatDiff(report, format as DiffFormat, dir));
+  return 0;
+}
+
+// ---- promote -----------------------------------------------------------------------------
+
+function promote(args: string[], io: CliIo): number {
+  const spec = { from: { type: "string" }, to: { type: "string" }, flag: { type: "string", multiple: true }, dir: { type: "string" }, today: { type: "string" } } as const;
+  const opts = options(args, spec, ["from", "to"]);
+  const [from, to]: Environment[] = [requireEnvironment(opts.from!, "--from"), requireEnvironment(opts.to!, "--to")];
+  const root = opts.dir ?? DEFAULT_FLAGS_DIR;
+  const tree = readTree(io, root);
+  if (tree.layout !== "environments") {
+    throw new UserError(`--dir ${root}: has no environment directories (${ENVIRONMENTS.map((e) => environmentDirectory(e, root)).join(", ")}); promote copies between them`);
+  }
+  const promotion = planPromotion(tree.environments.get(from)!, tree.environments.get(to)!, { from, to, flags: opts.flag ?? [], today: todayOption(opts.today, io) });
+  const targetDir = environmentDirectory(to, root);
+  for (const ref of promotion.unchanged) io.stdout(`${ref}: already the same in ${from} and ${to}; nothing to promote`);
+  if (promotion.files.length === 0) {
+    io.stdout(`Nothing to promote: ${to} already serves what ${from} serves${opts.flag === undefined ? "" : " for the flags given"}.`);
+    return 0;
+  }
+  writeFiles(path.resolve(io.cwd, targetDir), promotion.files, targetDir);
+  io.stdout(`Promoted ${promotion.promoted.length} flags from ${from} to ${to} (${promotion.files.map((f) => path.join(targetDir, f.path)).join(", ")}); what ${to} will serve once this is committed:`);
+  for (const change of promotion.diff.flags) io.stdout([`  ${change.ref} ${change.kind}`, ...change.effects.map((e) => `    - ${e}`)].join("\n"));
+  for (const change of promotion.diff.segments) io.stdout([`  segment ${change.ref} ${change.kind}`, ...change.effects.map((e) => `    - ${e}`)].join("\n"));
+  io.stdout(`Review with \`npm run flags -- diff\`, then commit ${targetDir}.`);
   return 0;
 }
 

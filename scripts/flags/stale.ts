@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { daysBetween } from "./dates";
 import { METADATA, readLifecycle, REVIEW_AFTER_DAYS } from "./lifecycle";
-import type { FlagEntry } from "./lint";
+import type { EnvironmentEntry } from "./environmentsLint";
 import { markdownTable, textTable } from "./table";
 
 /** A flag the lifecycle policy says someone must look at, and why. */
@@ -14,6 +14,8 @@ export interface StaleFlag {
   readonly ageDays?: number;
   readonly expires?: string;
   readonly reasons: readonly string[];
+  /** The environments that have the flag (empty in the single layout); file and line are the first one's. */
+  readonly environments: readonly string[];
   readonly file: string;
   readonly line: number;
 }
@@ -25,16 +27,20 @@ export type StaleFormat = (typeof STALE_FORMATS)[number];
  * Flags needing review on `today`: non-permanent flags created more than REVIEW_AFTER_DAYS
  * ago, flags past `expires`, and flags whose lifecycle metadata cannot be read.
  */
-export function findStaleFlags(flags: readonly FlagEntry[], today: string): StaleFlag[] {
-  return flags
-    .flatMap((flag) => {
-      const stale = staleFlag(flag, today);
-      return stale === undefined ? [] : [stale];
+export function findStaleFlags(flags: readonly EnvironmentEntry[], today: string): StaleFlag[] {
+  // A flag is listed once: its lifecycle is one fact across environments (lint checks that it agrees).
+  const byRef = new Map<string, EnvironmentEntry[]>();
+  for (const flag of flags) byRef.set(`${flag.namespace}/${flag.key}`, [...(byRef.get(`${flag.namespace}/${flag.key}`) ?? []), flag]);
+  return [...byRef.values()]
+    .flatMap((entries) => {
+      const stale = staleFlag(entries[0], today);
+      const environments = entries.flatMap((e) => (e.environment === undefined ? [] : [e.environment]));
+      return stale === undefined ? [] : [{ ...stale, environments }];
     })
     .sort((a, b) => compare(a.owner ?? "", b.owner ?? "") || compare(a.namespace, b.namespace) || compare(a.key, b.key));
 }
 
-function staleFlag(flag: FlagEntry, today: string): StaleFlag | undefined {
+function staleFlag(flag: EnvironmentEntry, today: string): Omit<StaleFlag, "environments"> | undefined {
   const base = { namespace: flag.namespace, key: flag.key, file: flag.file, line: flag.line, ...legacyOf(flag.metadata) };
   const { lifecycle } = readLifecycle(flag.metadata);
   if (lifecycle === undefined) {
@@ -95,6 +101,7 @@ function staleJson(stale: readonly StaleFlag[], today: string, dir: string) {
       age_days: flag.ageDays ?? null,
       expires: flag.expires ?? null,
       reasons: flag.reasons,
+      environments: flag.environments,
       file: path.join(dir, flag.file),
       line: flag.line,
     })),
@@ -109,10 +116,11 @@ function staleText(stale: readonly StaleFlag[], today: string, dir: string): str
     flag.ageDays === undefined ? "?" : String(flag.ageDays),
     flag.expires ?? "-",
     flag.reasons.join("; "),
+    flag.environments.join(", ") || "-",
     where(flag, dir),
   ]);
   const header = `${count(stale.length)} review on ${today} (${POLICY}):`;
-  return `${header}\n${textTable(["flag", "owner", "age (days)", "expires", "why", "file"], rows)}`;
+  return `${header}\n${textTable(["flag", "owner", "age (days)", "expires", "why", "environments", "file"], rows)}`;
 }
 
 function staleMarkdown(stale: readonly StaleFlag[], today: string, dir: string): string {
@@ -124,6 +132,7 @@ function staleMarkdown(stale: readonly StaleFlag[], today: string, dir: string):
     flag.ageDays === undefined ? "?" : String(flag.ageDays),
     flag.expires ?? "—",
     flag.reasons.join("; "),
+    flag.environments.join(", ") || "—",
     `\`${where(flag, dir)}\``,
   ]);
   return [
@@ -131,7 +140,7 @@ function staleMarkdown(stale: readonly StaleFlag[], today: string, dir: string):
     "",
     `${count(stale.length)} review on ${today}: ${POLICY}.`,
     "",
-    markdownTable(["Flag", "Owner", "Age (days)", "Expires", "Why", "Where"], rows),
+    markdownTable(["Flag", "Owner", "Age (days)", "Expires", "Why", "Environments", "Where"], rows),
     "",
     `Review means one of: **remove** the flag (from the code first, then from \`${dir}/\`); **extend** it with a new \`expires\`, \`reviewed\` set to the review day and \`review_note\` saying why; or mark it \`permanent: true\` if it is an operational toggle. See \`${dir}/README.md\`.`,
     "",

@@ -45,15 +45,18 @@ export class FlagsRepository {
     this.workTree = path.join(options.workDir, "work");
   }
 
-  /** Creates the bare repository and its first commit: a copy of `sourceDir` under the flags directory. */
-  init(sourceDir: string): void {
+  /**
+   * Creates the bare repository and its first commit: a copy of `sourceDir` at `into` (default:
+   * the flags directory; the flags root `flags` for a tree with a directory per environment).
+   */
+  init(sourceDir: string, into: string = this.options.directory): void {
     const { ref } = this.options;
     fs.mkdirSync(this.options.projectRoot, { recursive: true });
     this.git(this.options.projectRoot, "init", "--quiet", "--bare", `--initial-branch=${ref}`, this.barePath);
     fs.mkdirSync(this.workTree, { recursive: true });
     this.git(this.workTree, "init", "--quiet", `--initial-branch=${ref}`);
     this.git(this.workTree, "remote", "add", "origin", this.barePath);
-    this.replaceFlags(sourceDir);
+    this.replaceFlags(sourceDir, into);
     this.commit(`flags from ${sourceDir}`);
   }
 
@@ -62,9 +65,14 @@ export class FlagsRepository {
     return path.join(this.workTree, this.options.directory, file);
   }
 
-  /** Makes the work tree's flags directory an exact copy of `sourceDir`. */
-  replaceFlags(sourceDir: string): void {
-    const target = this.flagsPath();
+  /** Path of a file in the work tree, relative to the repository's root. */
+  workTreePath(file = ""): string {
+    return path.join(this.workTree, file);
+  }
+
+  /** Makes `into` (default: the flags directory) in the work tree an exact copy of `sourceDir`. */
+  replaceFlags(sourceDir: string, into: string = this.options.directory): void {
+    const target = this.workTreePath(into);
     fs.rmSync(target, { recursive: true, force: true });
     fs.cpSync(sourceDir, target, { recursive: true });
   }

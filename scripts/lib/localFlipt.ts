@@ -10,6 +10,8 @@ import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
 import { renderStack } from "../render";
+import { ENVIRONMENTS, environmentDirectory, FLAGS_ROOT, type Environment } from "../flags/environments";
+import { projectDir } from "../../settings/schema";
 import { FlagsRepository } from "./flagsRepository";
 import { FliptProcess, SecretValues, localGitAuth, localSqliteUrl, renderedFlipt } from "./fliptProcess";
 import { GitServer } from "./gitServer";
@@ -21,8 +23,14 @@ export interface LocalFliptOptions {
   readonly gitBin: string;
   /** The stack whose rendered objects Flipt runs from. */
   readonly stack: string;
-  /** Directory whose content becomes the repository's flags directory. */
+  /**
+   * What the repository holds: a flags root with a directory per environment (this repository's
+   * `flags/`) is copied to `flags/` and Flipt serves the stack's gitDirectory in it; any other
+   * directory becomes the stack's gitDirectory itself. Ignored with `flagsServer`.
+   */
   readonly flagsDir: string;
+  /** Serve from another LocalFlipt's repository and Git server (several stacks, one repository). */
+  readonly flagsServer?: FlagsServer;
   /** Flipt's HTTP port; defaults to a free one. */
   readonly httpPort?: number;
   /** FLIPT_DB_URL; defaults to the embedded SQLite database in the temp dir. */
@@ -32,15 +40,35 @@ export interface LocalFliptOptions {
   readonly echo?: NodeJS.WritableStream;
 }
 
+/** A repository of flags on a loopback Git server, which one or more local Flipts clone. */
+export interface FlagsServer {
+  readonly repository: FlagsRepository;
+  readonly gitServer: GitServer;
+  readonly repoName: string;
+  /** The secret the Git server accepts. */
+  readonly gitCredential: string;
+  /** Where in the repository the source directory was copied (replaceFlags(source, into) refreshes it). */
+  readonly into: string;
+}
+
 export interface LocalFlipt {
   readonly settings: Settings;
   readonly dir: string;
   readonly repository: FlagsRepository;
   readonly gitServer: GitServer;
+  readonly flagsServer: FlagsServer;
   readonly flipt: FliptProcess;
   /** The secret values Flipt runs with (the test values behind the rendered placeholders). */
   readonly secretValues: SecretValues;
 }
+
+/** This repository's flags of one environment (flags/<environment>). */
+export function repositoryFlagsDir(environment: Environment): string {
+  return path.join(projectDir, environmentDirectory(environment));
+}
+
+/** This repository's flags root, with a directory per environment. */
+export const REPOSITORY_FLAGS_ROOT = path.join(projectDir, FLAGS_ROOT);
 
 export function stackSettings(stack: string): Settings {
   return parseSettings(readStackConfig(stack, placeholderSecret));
@@ -58,21 +86,8 @@ export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<Loc
   const dataDir = path.join(dir, "data");
   fs.mkdirSync(dataDir, { recursive: true });
 
-  const repoName = path.basename(new URL(settings.git.repository).pathname) || "flags.git";
-  const repository = new FlagsRepository({
-    gitBin: options.gitBin,
-    projectRoot: path.join(dir, "git"),
-    name: repoName,
-    workDir: dir,
-    ref: settings.git.ref,
-    directory: settings.git.directory,
-  });
-  repository.init(options.flagsDir);
-
-  const gitCredential = randomSecret();
-  const gitServer = new GitServer({ gitBin: options.gitBin, projectRoot: path.join(dir, "git"), auth: localGitAuth(settings.git, gitCredential) });
-  await gitServer.start();
-  supervisor.onStop(() => gitServer.stop());
+  const flagsServer = options.flagsServer ?? (await startFlagsServer(options, settings, dir));
+  const { repository, gitServer, repoName, gitCredential } = flagsServer;
 
   const secretValues: SecretValues = {
     dbUrl: options.dbUrl ?? localSqliteUrl(dataDir),
@@ -91,5 +106,29 @@ export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<Loc
     secretValues,
     echo: options.echo,
   });
-  return { settings, dir, repository, gitServer, flipt, secretValues };
+  return { settings, dir, repository, gitServer, flagsServer, flipt, secretValues };
+}
+
+/** True when `dir` holds a directory per environment, as this repository's flags/ does. */
+export function isFlagsRoot(dir: string): boolean {
+  return ENVIRONMENTS.some((environment) => fs.existsSync(path.join(dir, environment)));
+}
+
+async function startFlagsServer(options: LocalFliptOptions, settings: Settings, dir: string): Promise<FlagsServer> {
+  const repoName = path.basename(new URL(settings.git.repository).pathname) || "flags.git";
+  const repository = new FlagsRepository({
+    gitBin: options.gitBin,
+    projectRoot: path.join(dir, "git"),
+    name: repoName,
+    workDir: dir,
+    ref: settings.git.ref,
+    directory: settings.git.directory,
+  });
+  const into = isFlagsRoot(options.flagsDir) ? FLAGS_ROOT : settings.git.directory;
+  repository.init(options.flagsDir, into);
+  const gitCredential = randomSecret();
+  const gitServer = new GitServer({ gitBin: options.gitBin, projectRoot: path.join(dir, "git"), auth: localGitAuth(settings.git, gitCredential) });
+  await gitServer.start();
+  options.supervisor.onStop(() => gitServer.stop());
+  return { repository, gitServer, repoName, gitCredential, into };
 }

@@ -8,7 +8,15 @@ afterAll(removeTempDirs);
 describe("flags CLI user errors: one line, exit 1, no stack trace", () => {
   const missing = path.join(tempDir(), "missing");
   it.each([
-    [["frobnicate"], 'flags frobnicate: unknown command "frobnicate"; expected one of migrate, lint, stale, new (see --help)'],
+    [["frobnicate"], 'flags frobnicate: unknown command "frobnicate"; expected one of migrate, lint, stale, new, diff, promote (see --help)'],
+    [["diff", "--format", "html"], 'flags diff: --format: expected one of text, markdown, json, found "html"'],
+    [["diff", "--base", "no-such-ref"], "flags diff: --base no-such-ref: not a commit in"],
+    [["promote", "--from", "dev"], "flags promote: missing --to (see --help)"],
+    [["promote", "--from", "staging", "--to", "prod"], 'flags promote: --from: expected one of dev, prod, found "staging"'],
+    [["promote", "--from", "dev", "--to", "dev"], "flags promote: --from and --to: both are dev"],
+    [["promote", "--from", "dev", "--to", "prod", "--flag", "no-slash"], 'flags promote: --flag "no-slash": expected <namespace>/<key>'],
+    [["promote", "--from", "dev", "--to", "prod", "--flag", "platform/nope"], "flags promote: --flag platform/nope: neither dev nor prod has this flag"],
+    [["new", "--key", "a", "--owner", "t", "--description", "d", "--env", "qa"], 'flags new: --env: expected one of dev, prod, found "qa"'],
     [["migrate", "--out", "x"], "flags migrate: missing --from (see --help)"],
     [["migrate", "--from", `${missing}.json`, "--out", missing], `flags migrate: ${missing}.json: cannot read (no such file)`],
     [["migrate", "--from", "a", "--out", "b", "--today", "2026-02-30"], 'flags migrate: --today: expected a date YYYY-MM-DD, found "2026-02-30"'],

@@ -3,11 +3,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { crc32, fnv32a } from "../../scripts/flags/bucketing";
+import { FLAGS_ROOT, type Environment } from "../../scripts/flags/environments";
 import type { FolderFile } from "../../scripts/flags/folder";
 import { run, type CliIo } from "../../scripts/flags/main";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
-export const FLAGS_DIR = path.join(REPO_ROOT, "flags");
+/** The committed flags root, with a directory per environment. */
+export const FLAGS_DIR = path.join(REPO_ROOT, FLAGS_ROOT);
+/** The committed flags of one environment. */
+export const envDir = (environment: Environment, root: string = FLAGS_DIR) => path.join(root, environment);
 export const REAL_SNAPSHOT = path.resolve(REPO_ROOT, "../shared/data/feature_flag_snapshot.json");
 /** The day the committed flags/ was migrated (`--today` of the committed run). */
 export const MIGRATION_DAY = "2026-11-24";

@@ -197,7 +197,9 @@ describe("migrate command", () => {
     const from = write(dir, [{ key: "shop.checkout.v2", enabled: true, rollout_percent: 30, owners: ["payments"] }, { key: "  ", owners: ["x"] }]);
     const result = runCli(["migrate", "--from", from, "--out", path.join(dir, "out"), "--today", CREATED]);
     expect(result.code).toBe(0);
-    expect(listFiles(path.join(dir, "out"))).toEqual([".flipt.yml", "shop.features.yml"]);
+    expect(listFiles(path.join(dir, "out"))).toEqual(["dev", "prod"]);
+    for (const environment of ["dev", "prod"]) expect(listFiles(path.join(dir, "out", environment))).toEqual([".flipt.yml", "shop.features.yml"]);
+    expect(fs.readFileSync(path.join(dir, "out", "prod", "shop.features.yml"), "utf8")).toBe(fs.readFileSync(path.join(dir, "out", "dev", "shop.features.yml"), "utf8"));
     expect(result.stdout.join("\n")).toMatch(/shop\.checkout\.v2\s+shop\s+checkout--v2\s+on for 30% of subjects\s+expires 2027-02-22/);
     expect(result.stdout.join("\n")).toContain("shop.checkout.v2 -> shop/checkout--v2 at 30%: about 42.0% of subjects change state");
     expect(result.stderr).toEqual([`warning: ${from}: flags[1]: empty key, entry skipped`]);

@@ -2,6 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { afterAll, describe, expect, it } from "vitest";
+import { readFlagsTree } from "../../scripts/flags/environments";
+import { checkFlagsTree } from "../../scripts/flags/environmentsLint";
 import { checkFlagFolder } from "../../scripts/flags/lint";
 import { readFolder } from "../../scripts/flags/folder";
 import { FLAGS_DIR, INDEX, runCli, tempDir, writeFiles, removeTempDirs } from "./helpers";
@@ -26,15 +28,19 @@ function flagIn(dir: string, file: string, key: string): Record<string, unknown>
   return doc.flags.find((f) => f.key === key);
 }
 
-const lintProblems = (dir: string) => checkFlagFolder(readFolder(dir), TODAY).problems;
+/** Problems of a flags root (every environment and across them) or of a single folder. */
+const lintProblems = (dir: string) => checkFlagsTree(readFlagsTree(readFolder(dir)), TODAY).problems;
+const dev = (root: string) => path.join(root, "dev");
 
 describe("new", () => {
-  it("adds a disabled boolean flag, created today and expiring in 90 days, to the namespace's file", () => {
+  it("adds a disabled boolean flag, created today and expiring in 90 days, to the namespace's file in dev", () => {
     const dir = copyOfFlags();
-    const before = fs.readFileSync(path.join(dir, "llm_gateway.features.yml"), "utf8");
+    const before = fs.readFileSync(path.join(dev(dir), "llm_gateway.features.yml"), "utf8");
     const result = newFlag(dir, "--namespace", "llm_gateway", "--key", "model_routing--cheap_fallback", "--owner", "platform-app", "--description", "Fall back to the cheap model.");
     expect(result).toMatchObject({ code: 0, stderr: [] });
-    expect(flagIn(dir, "llm_gateway.features.yml", "model_routing--cheap_fallback")).toEqual({
+    expect(result.stdout[0]).toContain(`Updated ${path.join(dir, "dev", "llm_gateway.features.yml")}`);
+    expect(flagIn(path.join(dir, "prod"), "llm_gateway.features.yml", "model_routing--cheap_fallback")).toBeUndefined();
+    expect(flagIn(dev(dir), "llm_gateway.features.yml", "model_routing--cheap_fallback")).toEqual({
       key: "model_routing--cheap_fallback",
       name: "model_routing--cheap_fallback",
       type: "BOOLEAN_FLAG_TYPE",
@@ -42,7 +48,7 @@ describe("new", () => {
       enabled: false,
       metadata: { owner: "platform-app", created: TODAY, expires: "2027-02-22" },
     });
-    const after = fs.readFileSync(path.join(dir, "llm_gateway.features.yml"), "utf8");
+    const after = fs.readFileSync(path.join(dev(dir), "llm_gateway.features.yml"), "utf8");
     expect(after.startsWith(before)).toBe(true);
     expect(lintProblems(dir)).toEqual([]);
   });
@@ -53,7 +59,7 @@ describe("new", () => {
   ])("with %j writes %j", (args, lifecycle) => {
     const dir = copyOfFlags();
     expect(newFlag(dir, "--namespace", "platform", "--key", "kill_switches--new", "--owner", "platform-app", "--description", "d", ...args).code).toBe(0);
-    expect(flagIn(dir, "platform.features.yml", "kill_switches--new")?.metadata).toEqual({ owner: "platform-app", created: TODAY, ...lifecycle });
+    expect(flagIn(dev(dir), "platform.features.yml", "kill_switches--new")?.metadata).toEqual({ owner: "platform-app", created: TODAY, ...lifecycle });
     expect(lintProblems(dir)).toEqual([]);
   });
 
@@ -61,13 +67,22 @@ describe("new", () => {
     const dir = copyOfFlags();
     const result = newFlag(dir, "--key", "checkout", "--owner", "payments", "--description", "New checkout.", "--type", "variant");
     expect(result.stdout[0]).toContain("Created");
-    expect(flagIn(dir, "default.features.yml", "checkout")).toMatchObject({
+    expect(flagIn(dev(dir), "default.features.yml", "checkout")).toMatchObject({
       type: "VARIANT_FLAG_TYPE",
       enabled: false,
       variants: [{ key: "control", name: "Control", default: true }, { key: "treatment", name: "Treatment" }],
     });
-    expect(checkFlagFolder(readFolder(dir), TODAY).files).toContain("default.features.yml");
+    expect(checkFlagFolder(readFolder(dev(dir)), TODAY).files).toContain("default.features.yml");
     expect(lintProblems(dir)).toEqual([]);
+  });
+
+  it("with --env prod adds to prod only, which lint then reports: changes start in dev", () => {
+    const dir = copyOfFlags();
+    expect(newFlag(dir, "--env", "prod", "--namespace", "platform", "--key", "kill_switches--new", "--owner", "platform-app", "--description", "d").code).toBe(0);
+    expect(flagIn(dev(dir), "platform.features.yml", "kill_switches--new")).toBeUndefined();
+    expect(lintProblems(dir).map((p) => p.message)).toEqual([
+      expect.stringContaining("flag platform/kill_switches--new is in prod but not in dev: changes start in dev and are promoted"),
+    ]);
   });
 
   it("adds to a file whose flags list is empty", () => {

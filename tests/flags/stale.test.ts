@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { FlagEntry } from "../../scripts/flags/lint";
+import type { EnvironmentEntry } from "../../scripts/flags/environmentsLint";
 import { findStaleFlags, formatStale } from "../../scripts/flags/stale";
 import { FLAGS_DIR, runCli } from "./helpers";
 
-function entry(key: string, metadata: unknown): FlagEntry {
-  return { file: "shop.features.yml", line: 4, namespace: "shop", key, metadata };
+function entry(key: string, metadata: unknown, environment?: "dev" | "prod"): EnvironmentEntry {
+  return { file: environment === undefined ? "shop.features.yml" : `${environment}/shop.features.yml`, line: 4, namespace: "shop", key, metadata, environment };
 }
 
 const TODAY = "2027-06-01";
@@ -38,14 +38,25 @@ describe("findStaleFlags", () => {
   });
 });
 
+describe("findStaleFlags across environments", () => {
+  it("lists a flag in dev and prod once, with both environments and dev's file", () => {
+    const metadata = { owner: "t", created: "2026-11-24", expires: "2027-02-22" };
+    const stale = findStaleFlags([entry("f", metadata, "dev"), entry("f", metadata, "prod"), entry("g", metadata, "dev")], TODAY);
+    expect(stale.map((s) => [s.key, s.environments, s.file])).toEqual([
+      ["f", ["dev", "prod"], "dev/shop.features.yml"],
+      ["g", ["dev"], "dev/shop.features.yml"],
+    ]);
+  });
+});
+
 describe("formatStale", () => {
   const stale = findStaleFlags([entry("b", { owner: "payments", created: "2026-11-24", expires: "2027-02-22" })], TODAY);
 
   it("markdown is a table a scheduled job can post", () => {
     const markdown = formatStale(stale, "markdown", TODAY, "flags");
     expect(markdown).toContain("## Feature flags due for review");
-    expect(markdown).toContain("| Flag | Owner | Age (days) | Expires | Why | Where |");
-    expect(markdown).toContain("| `shop/b` | payments | 189 | 2027-02-22 | older than 90 days; past expires by 99 days | `flags/shop.features.yml:4` |");
+    expect(markdown).toContain("| Flag | Owner | Age (days) | Expires | Why | Environments | Where |");
+    expect(markdown).toContain("| `shop/b` | payments | 189 | 2027-02-22 | older than 90 days; past expires by 99 days | — | `flags/shop.features.yml:4` |");
   });
 
   it("json carries the same facts", () => {
@@ -63,6 +74,7 @@ describe("formatStale", () => {
           age_days: 189,
           expires: "2027-02-22",
           reasons: ["older than 90 days", "past expires by 99 days"],
+          environments: [],
           file: "flags/shop.features.yml",
           line: 4,
         },
@@ -79,10 +91,11 @@ describe("formatStale", () => {
 });
 
 describe("stale command on the committed flags", () => {
-  it("lists the four non-permanent migrated flags on 2027-06-01, not the kill switches, and exits 0", () => {
+  it("lists the four non-permanent migrated flags on 2027-06-01 once each, in dev and prod, not the kill switches, and exits 0", () => {
     const result = runCli(["stale", "--dir", FLAGS_DIR, "--today", TODAY, "--format", "json"]);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout.join("\n"));
+    for (const flag of report.flags) expect(flag.environments).toEqual(["dev", "prod"]);
     expect(report.flags.map((f: { namespace: string; key: string }) => `${f.namespace}/${f.key}`).sort()).toEqual([
       "llm_gateway/model_routing--openai_responses_api",
       "llm_gateway/model_routing--provider_failover",

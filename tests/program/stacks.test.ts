@@ -9,9 +9,10 @@ const DATABASE = "postgresql:index/database:Database";
 
 /** The stacks under test: the two real ones and a review stack made from dev's file, as the review workflow does. */
 const STACKS = [
-  { stack: "dev", overrides: {}, replicas: 1, pollInterval: "10s", database: "flipt_dev", protect: false },
-  { stack: "prod", overrides: {}, replicas: 2, pollInterval: "15s", database: "flipt_prod", protect: true },
-  { stack: "pr-123", overrides: {}, replicas: 1, pollInterval: "10s", database: "flipt_pr_123", protect: false },
+  { stack: "dev", overrides: {}, replicas: 1, pollInterval: "10s", flagsDirectory: "flags/dev", database: "flipt_dev", protect: false },
+  { stack: "prod", overrides: {}, replicas: 2, pollInterval: "15s", flagsDirectory: "flags/prod", database: "flipt_prod", protect: true },
+  // A review stack is dev's configuration: it serves dev's flags, from the pull request's branch.
+  { stack: "pr-123", overrides: {}, replicas: 1, pollInterval: "10s", flagsDirectory: "flags/dev", database: "flipt_pr_123", protect: false },
 ] as const;
 
 const runs = new Map<string, ProgramRun>();
@@ -98,7 +99,7 @@ describe.each(STACKS)("stack $stack", (expected) => {
       git: {
         repository: "https://github.com/acme-platform/flipt-deploy.git",
         ref: "main",
-        directory: "flags",
+        directory: expected.flagsDirectory,
         poll_interval: expected.pollInterval,
         backend: { type: "memory" },
       },

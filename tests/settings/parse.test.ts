@@ -54,6 +54,9 @@ const BAD_VALUES: [string, Record<string, unknown>, string][] = [
   ["an extra key that overrides FLIPT_URL", { services: ["gate/control-api?FLIPT_URL=http://x"] }, 'flipt-deploy:services: "gate/control-api?FLIPT_URL=http://x" is invalid; expected extra keys that are environment variable names other than FLIPT_URL'],
   ["a scrape interval in words", { serviceMonitorInterval: "half a minute" }, 'flipt-deploy:serviceMonitorInterval: "half a minute" is invalid; expected a Prometheus duration'],
   ["an error ratio over 1", { alertEvaluationErrorRatio: "5" }, 'flipt-deploy:alertEvaluationErrorRatio: "5" is invalid; expected a number between 0 and 1'],
+  ["the flags root instead of an environment's directory", { gitDirectory: "flags" }, 'flipt-deploy:gitDirectory: "flags" is invalid; expected one environment\'s directory, flags/dev or flags/prod (flags/ holds one directory per environment)'],
+  ["dev serving prod's flags", { gitDirectory: "flags/prod" }, 'flipt-deploy:gitDirectory: "flags/prod" is invalid; expected flags/dev, the dev environment\'s flags, for stack dev'],
+  ["a directory outside the repository", { gitDirectory: "../flags/dev" }, 'flipt-deploy:gitDirectory: "../flags/dev" is invalid; expected a relative directory such as flags/dev'],
   ["a Grafana URL without a token", { grafanaUrl: "https://grafana.example.com", grafanaToken: "" }, 'flipt-deploy:grafanaToken: (secret value not shown) is invalid; expected a non-empty secret when grafanaUrl is set'],
 ];
 
@@ -83,6 +86,27 @@ describe("configuration errors", () => {
     const failure = await runProgram("dev", { gitPollInterval: "5 minutes" }).catch((err: unknown) => err);
     expect(pulumi.RunError.isInstance(failure)).toBe(true);
     expect((failure as Error).message).toMatch(/^flipt-deploy:gitPollInterval: "5 minutes" is invalid/);
+  });
+});
+
+describe("which flags directory a stack serves", () => {
+  const settingsOf = (stack: string, values: Record<string, unknown> = {}) => {
+    const base = readStackConfig(stack, testSecret);
+    return parseSettings({ ...base, values: { ...base.values, ...values } });
+  };
+
+  it.each([
+    ["dev", "flags/dev"],
+    ["prod", "flags/prod"],
+    ["pr-7", "flags/dev"],
+  ])("stack %s serves %s from its stack file", (stack, directory) => {
+    expect(settingsOf(stack).git.directory).toBe(directory);
+  });
+
+  it("refuses prod serving dev's flags", () => {
+    expect(() => settingsOf("prod", { gitDirectory: "flags/dev" })).toThrow(
+      'flipt-deploy:gitDirectory: "flags/dev" is invalid; expected flags/prod, the prod environment\'s flags, for stack prod',
+    );
   });
 });
 

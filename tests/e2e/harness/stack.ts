@@ -3,13 +3,12 @@
  * optionally against a throw-away PostgreSQL whose role and database are created from the same
  * DatabaseSpec that feeds the @pulumi/postgresql resources.
  */
-import * as path from "node:path";
 import { databaseSpec, databaseSpecSql, postgresUrl } from "../../../builders/database";
-import { LocalFlipt, prepareLocalFlipt, stackSettings } from "../../../scripts/lib/localFlipt";
+import { LocalFlipt, prepareLocalFlipt, repositoryFlagsDir, REPOSITORY_FLAGS_ROOT, stackSettings } from "../../../scripts/lib/localFlipt";
+import { environmentOfStack } from "../../../settings/parse";
 import { Supervisor } from "../../../scripts/lib/processes";
 import { describe } from "vitest";
 import { ToolchainPaths, fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
-import { projectDir } from "../../../settings/schema";
 import { PostgresSettings } from "../../../settings/types";
 import { PostgresServer } from "./postgres";
 
@@ -26,7 +25,10 @@ export function describeWithFlipt(name: string, body: () => void): void {
 
 /** Every scenario runs the stack the README's dev instructions deploy. */
 export const STACK = "dev";
-export const REPO_FLAGS_DIR = path.join(projectDir, "flags");
+/** This repository's flags root (a directory per environment): what the served repository holds by default. */
+export const REPO_FLAGS_ROOT = REPOSITORY_FLAGS_ROOT;
+/** The flags STACK serves (flags/dev), for tests that read them. */
+export const REPO_FLAGS_DIR = repositoryFlagsDir(environmentOfStack(STACK)!);
 
 /** URL-special characters (and SQL quotes) in the role's password: proves the DSN encoding and the SQL quoting. */
 export const ROLE_PASSWORD = `p@ss:w/rd?x=1&y=2#frag[]%25 +'quote"\\end`;
@@ -38,7 +40,10 @@ export function testPostgresSettings(postgres: PostgresSettings, server: Postgre
 }
 
 export interface StackOptions {
+  /** A flags root or a single folder (see prepareLocalFlipt); defaults to this repository's flags/. */
   readonly flagsDir?: string;
+  /** The stack whose rendered config Flipt runs (default STACK). */
+  readonly stack?: string;
   readonly database: "postgres" | "sqlite";
   /** What the rendered Git Secret carries; defaults to the credential the Git server accepts. */
   readonly fliptGitCredential?: string;
@@ -74,8 +79,8 @@ export async function startStack(options: StackOptions): Promise<E2EStack> {
       supervisor,
       fliptBin: tools.fliptBin,
       gitBin: tools.gitBin,
-      stack: STACK,
-      flagsDir: options.flagsDir ?? REPO_FLAGS_DIR,
+      stack: options.stack ?? STACK,
+      flagsDir: options.flagsDir ?? REPO_FLAGS_ROOT,
       dbUrl,
       fliptGitCredential: options.fliptGitCredential,
     });

@@ -1,0 +1,94 @@
+import { environmentDirectory, type Environment } from "./environments";
+import type { EnvironmentReport, FlagsDiff } from "./diff";
+
+/** How `flags diff` prints its report. The markdown is the pull request's comment. */
+export const DIFF_FORMATS = ["text", "markdown", "json"] as const;
+export type DiffFormat = (typeof DIFF_FORMATS)[number];
+
+/** First line of the markdown: the preview workflow finds its own comment by it, to update it in place. */
+export const DIFF_COMMENT_MARKER = "<!-- flags-diff -->";
+
+export function formatDiff(diff: FlagsDiff, format: DiffFormat, root: string): string {
+  switch (format) {
+    case "json":
+      return JSON.stringify(diffJson(diff, root), null, 2);
+    case "markdown":
+      return diffMarkdown(diff, root);
+    case "text":
+      return diffText(diff, root);
+  }
+}
+
+const fileOf = (root: string, environment: Environment, file: string) => `${environmentDirectory(environment, root)}/${file}`;
+const heading = (report: EnvironmentReport) => `${report.environment}${report.live ? " — goes live on merge" : ""}`;
+const changeCount = (diff: FlagsDiff) => diff.environments.reduce((n, e) => n + e.flags.length + e.segments.length, 0);
+
+function baseNote(diff: FlagsDiff, root: string): string[] {
+  if (!diff.baseSingleLayout) return [];
+  return [`The base has the layout before environments (one ${root}/ served by every stack); it is compared as the state of every environment.`];
+}
+
+function diffJson(diff: FlagsDiff, root: string) {
+  return {
+    base: diff.base,
+    head: diff.head,
+    base_single_layout: diff.baseSingleLayout,
+    changes: changeCount(diff),
+    environments: diff.environments.map((report) => ({
+      environment: report.environment,
+      live: report.live,
+      flags: report.flags.map((c) => ({ flag: c.ref, kind: c.kind, file: fileOf(root, report.environment, c.file), effects: c.effects })),
+      segments: report.segments.map((c) => ({ segment: c.ref, kind: c.kind, file: fileOf(root, report.environment, c.file), effects: c.effects, used_by: c.usedBy })),
+    })),
+    drift: diff.drift.map((d) => ({ flag: d.ref, environments: d.environments, effects: d.effects })),
+  };
+}
+
+function diffText(diff: FlagsDiff, root: string): string {
+  const lines = [`Flag changes: ${diff.base} → ${diff.head}`, ...baseNote(diff, root)];
+  for (const report of diff.environments) {
+    lines.push("", `${heading(report)}:`);
+    if (report.flags.length + report.segments.length === 0) lines.push("  no flag changes");
+    for (const change of report.flags) {
+      lines.push(`  ${change.ref} ${change.kind} (${fileOf(root, report.environment, change.file)})`, ...change.effects.map((e) => `    - ${e}`));
+    }
+    for (const change of report.segments) {
+      const used = change.usedBy.length === 0 ? "used by no flag" : `used by ${change.usedBy.join(", ")}`;
+      lines.push(`  segment ${change.ref} ${change.kind} (${fileOf(root, report.environment, change.file)}; ${used})`, ...change.effects.map((e) => `    - ${e}`));
+    }
+  }
+  lines.push("", "Drift (definitions that differ between environments):");
+  if (diff.drift.length === 0) lines.push("  none: every environment serves the same flags");
+  for (const drift of diff.drift) lines.push(`  ${drift.ref} (in ${drift.environments.join(", ")})`, ...drift.effects.map((e) => `    - ${e}`));
+  return lines.join("\n");
+}
+
+const code = (text: string) => `\`${text}\``;
+
+function diffMarkdown(diff: FlagsDiff, root: string): string {
+  const lines = [
+    DIFF_COMMENT_MARKER,
+    "## Feature flag changes",
+    "",
+    `${changeCount(diff) === 0 ? "No flag changes" : `${changeCount(diff)} changes`} between ${code(diff.base)} and ${code(diff.head)}, by their effect on subjects (\`npm run flags -- diff\`).`,
+    ...baseNote(diff, root).map((note) => `\n${note}`),
+  ];
+  for (const report of diff.environments) {
+    lines.push("", `### ${report.live ? `${report.environment} — **goes live on merge**` : report.environment}`, "");
+    if (report.flags.length + report.segments.length === 0) lines.push("No flag changes.");
+    for (const change of report.flags) {
+      lines.push(`- **${code(change.ref)}** ${change.kind} (${code(fileOf(root, report.environment, change.file))})`, ...change.effects.map((e) => `  - ${e}`));
+    }
+    for (const change of report.segments) {
+      const used = change.usedBy.length === 0 ? "used by no flag" : `used by ${change.usedBy.map(code).join(", ")}`;
+      lines.push(`- segment **${code(change.ref)}** ${change.kind} (${used})`, ...change.effects.map((e) => `  - ${e}`));
+    }
+  }
+  lines.push("", "### Drift between environments", "");
+  if (diff.drift.length === 0) lines.push("None: every environment serves the same flags.");
+  else {
+    lines.push("Normal during a rollout; listed so that nobody forgets the promotion (`npm run flags -- promote`).", "");
+    for (const drift of diff.drift) lines.push(`- ${code(drift.ref)} (in ${drift.environments.join(", ")})`, ...drift.effects.map((e) => `  - ${e}`));
+  }
+  return `${lines.join("\n")}\n`;
+}
