@@ -48,7 +48,7 @@ export function planPromotion(sourceFiles: readonly FolderFile[], targetFiles: r
   if (from === to) throw new UserError(`--from and --to: both are ${from}; promote copies from one environment to another`);
   const sourceProblems = checkFlagFolder(sourceFiles, request.today).problems;
   if (sourceProblems.length > 0) {
-    throw new UserError(`${from} has ${sourceProblems.length} lint problems (first: ${sourceProblems[0].file}:${sourceProblems[0].line}: ${sourceProblems[0].message}); fix them before promoting (npm run flags -- lint)`);
+    throw new UserError(`${from} has ${sourceProblems.length} lint problems (first: ${from}/${sourceProblems[0].file}:${sourceProblems[0].line}: ${sourceProblems[0].message}); fix them before promoting (npm run flags -- lint)`);
   }
   const source = readEnvironmentState(sourceFiles);
   const target = readEnvironmentState(targetFiles);
