@@ -43,7 +43,7 @@ export const EVALUATE_PATHS: Record<LoadKind, string> = {
 };
 
 /** Entity ids are `org-<n>`, n uniform in 1..ENTITY_COUNT: every request is a different subject. */
-const ENTITY_COUNT = 100_000;
+export const ENTITY_COUNT = 100_000;
 const RESULT_MARKER = "BENCH_JSON ";
 
 function luaString(value: string): string {

@@ -1,7 +1,10 @@
 /** The one table `npm run bench` prints, built from the same BenchResults it writes as JSON. */
 import { ResourceFit, WindowFootprint } from "./footprint";
 import { LoadRun } from "./evaluation";
+import { KIND_LABELS, STORAGE_LABELS } from "./chart";
 import { BenchResults, LoadRatios, SECTIONS, SectionName, SectionOutcome } from "./results";
+import { FIRST_RATES } from "./rateSteps";
+import { LatencySummary } from "./vegeta";
 
 export type Row = readonly [section: string, measurement: string, result: string, comparison: string];
 
@@ -11,6 +14,7 @@ const SECTION_TITLES: Record<SectionName, string> = {
   footprint: "3 footprint",
   program: "4 program",
   tuning: "tuning",
+  latency: "5 latency",
 };
 
 const MIB = 1024 * 1024;
@@ -169,6 +173,72 @@ function tuningRows(results: Extract<BenchResults["sections"]["tuning"], { statu
   return rows;
 }
 
+/** "p50 0.41 ms · p90 … · p99.9 … · max … · 0 errors" */
+export function latencySummary(l: LatencySummary): string {
+  const errors = l.errors === 0 ? "0 errors" : `${l.errors} errors (${l.non200} non-200, ${l.transportErrors} no answer)`;
+  return `p50 ${formatMs(l.p50)} · p90 ${formatMs(l.p90)} · p99 ${formatMs(l.p99)} · p99.9 ${formatMs(l.p999)} · max ${formatMs(l.max)} · ${errors}`;
+}
+
+function latencyRows(results: Extract<BenchResults["sections"]["latency"], { status: "measured" }>["results"]): Row[] {
+  const s = SECTION_TITLES.latency;
+  const { method } = results;
+  const load = results.loadAverageAtStart.map((l) => l.toFixed(2)).join(" / ");
+  const rows: Row[] = [
+    [
+      s,
+      "method",
+      `${method.tool}, ${method.description}; up from ${formatRate(FIRST_RATES[0])} req/s until p99 > ${method.rules.stopP99Ms} ms or errors`,
+      `open loop; Flipt pinned to CPU ${method.pinning.flipt} (one core: every rate is per core), vegeta and the harness to CPU ${method.pinning.generator} (taskset); load average at start ${load}`,
+    ],
+  ];
+  for (const run of results.runs) {
+    const label = `${KIND_LABELS[run.kind]}, ${STORAGE_LABELS[run.storage]}`;
+    for (const step of run.steps) {
+      const notes = [`${formatRate(step.sentPerSecond)} req/s sent over ${step.durationSeconds} s`];
+      if (step.refinement) notes.push("refinement");
+      if (step.stopReason) notes.push(`stop: ${step.stopReason}`);
+      rows.push([s, `${label} @ ${formatRate(step.ratePerSecond)} req/s`, latencySummary(step.latencyMs), notes.join("; ")]);
+    }
+  }
+  for (const run of results.runs) {
+    const c = run.capacity;
+    const label = `capacity per core (p99 ≤ ${method.rules.capacityP99Ms} ms): ${KIND_LABELS[run.kind]}, ${STORAGE_LABELS[run.storage]}`;
+    const next = c.nextRatePerSecond === undefined ? "no higher rate measured" : `at ${formatRate(c.nextRatePerSecond)} req/s p99 was ${formatMs(c.nextP99Ms!)}`;
+    const found =
+      c.requestsPerSecond === undefined
+        ? `below ${formatRate(run.steps[0]?.ratePerSecond ?? 0)} req/s`
+        : `${formatRate(c.requestsPerSecond)} req/s${run.flagsPerRequest > 1 ? ` (${formatRate(c.evaluationsPerSecond!)} evaluations/s)` : ""}, p99 ${formatMs(c.p99Ms!)}`;
+    rows.push([s, label, found, next]);
+  }
+  const { assumptions } = results.sizing;
+  for (const [kind, stacks] of Object.entries(results.sizing.byKind)) {
+    for (const st of stacks ?? []) {
+      rows.push([
+        s,
+        `sizing ${st.stack}: ${KIND_LABELS[kind as keyof typeof KIND_LABELS]}, ${STORAGE_LABELS[results.sizing.storage]}`,
+        `≈${formatRate(st.evaluationsPerSecondPerPod)} evaluations/s per pod at its CPU limit ${st.cpuLimitMillicores}m`,
+        `${st.replicasForPeak} replicas for a peak of ${formatRate(assumptions.peakEvaluationsPerSecond)} evaluations/s at ${Math.round(assumptions.plannedUtilisation * 100)} % of capacity (configured: ${st.configuredReplicas})`,
+      ]);
+    }
+  }
+  const cf = results.changeAndFault;
+  if (cf) {
+    for (const w of cf.windows) {
+      const syncErrors = w.gitSyncErrors === undefined ? "" : `; ${w.gitSyncErrors} failed Git syncs`;
+      rows.push([
+        s,
+        `${formatRate(cf.ratePerSecond)} req/s on ${cf.flag}: ${w.name} (${Math.round(w.seconds)} s)`,
+        `${w.latencyMs.requests} requests · p99 ${formatMs(w.latencyMs.p99)} · max ${formatMs(w.latencyMs.max)} · ${w.latencyMs.errors} errors · ${w.latencyMs.non200} non-200`,
+        `${w.ok ? "ok" : "VIOLATED"}: served true ${w.served.true} / false ${w.served.false}, allowed ${w.expected.join(" or ")}, ${w.unexpected} other answers${syncErrors}`,
+      ]);
+    }
+  } else if (results.changeAndFaultError) {
+    rows.push([s, "change and fault windows", "failed", results.changeAndFaultError]);
+  }
+  rows.push([s, "chart", results.chart ?? "not drawn", results.chartError ?? "p50 and p99 against the arrival rate, log scales"]);
+  return rows;
+}
+
 function outcomeRows<T>(name: SectionName, outcome: SectionOutcome<T>, measured: (results: T) => Row[]): Row[] {
   const title = SECTION_TITLES[name];
   switch (outcome.status) {
@@ -191,6 +261,7 @@ export function reportRows(results: BenchResults): Row[] {
     footprint: () => outcomeRows("footprint", sections.footprint, footprintRows),
     program: () => outcomeRows("program", sections.program, programRows),
     tuning: () => outcomeRows("tuning", sections.tuning, tuningRows),
+    latency: () => outcomeRows("latency", sections.latency, latencyRows),
   };
   return SECTIONS.flatMap((name) => bySection[name]());
 }

@@ -9,13 +9,14 @@ import { ResourceFit, WindowFootprint, resourceFit } from "./footprint";
 import { TimedCommand } from "./program";
 import { PropagationResults } from "./propagation";
 import { ratio } from "./stats";
+import { LatencyResults } from "./latency";
 import { GitBackendRun } from "./tuning";
 
-export const SECTIONS = ["propagation", "evaluation", "footprint", "program", "tuning"] as const;
+export const SECTIONS = ["propagation", "evaluation", "footprint", "program", "tuning", "latency"] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** Sections that need a running Flipt server. */
-export const FLIPT_SECTIONS: readonly SectionName[] = ["propagation", "evaluation", "footprint", "tuning"];
+export const FLIPT_SECTIONS: readonly SectionName[] = ["propagation", "evaluation", "footprint", "tuning", "latency"];
 
 export type SectionOutcome<T> =
   | { readonly status: "measured"; readonly results: T }
@@ -86,6 +87,9 @@ export interface MachineInfo {
   readonly node: string;
   readonly os: string;
   readonly wrk?: string;
+  readonly vegeta?: string;
+  /** 1-, 5- and 15-minute load averages when the run started: other work on the machine. */
+  readonly loadAverageAtStart: readonly number[];
 }
 
 export interface BenchResults {
@@ -102,6 +106,7 @@ export interface BenchResults {
     readonly footprint: SectionOutcome<FootprintResults>;
     readonly program: SectionOutcome<ProgramSectionResults>;
     readonly tuning: SectionOutcome<TuningResults>;
+    readonly latency: SectionOutcome<LatencyResults>;
   };
 }
 

@@ -1,12 +1,16 @@
 /**
- * `npm run bench [-- --out <file>] [--quick] [--only <section,…>]`: measures how fast a flag change
- * lands, how fast Flipt answers and what it costs, and how long the program's own commands take.
- * Prints one table and writes the same figures as JSON (default bench/results.json).
+ * `npm run bench [-- --out <file>] [--quick] [--only <section,…>] [--step-seconds <s>]`: measures how
+ * fast a flag change lands, how fast Flipt answers and what it costs, the latency at fixed arrival
+ * rates, and how long the program's own commands take. Prints one table and writes the same figures
+ * as JSON (default bench/results.json), with the latency chart beside it (<out>-latency.svg).
+ *
+ * --step-seconds makes every latency step last exactly that long (no 10,000-request floor): for
+ * trying the section out; its figures are recorded with the rules they were made under.
  *
  * It reports; it does not judge speed. It exits 1 only when a selected section could not be
  * measured (no Flipt binary, no wrk) or failed, so "not measured" is never a silent pass.
  *
- * Sections: propagation, evaluation, footprint, program, tuning (all by default).
+ * Sections: propagation, evaluation, footprint, program, tuning, latency (all by default).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -17,10 +21,13 @@ import { stackSettings } from "../scripts/lib/localFlipt";
 import { Supervisor } from "../scripts/lib/processes";
 import { ToolchainPaths, fliptUnavailableReason, toolchainPaths } from "../scripts/toolchain/paths";
 import { projectDir } from "../settings/schema";
+import { renderSvg, latencyChartSpec } from "./chart";
 import { measureClientSide } from "./clientSide";
+import { CpuPinning, LatencyResults, LatencySettings, measureLatency, readLoadAverage } from "./latency";
 import { LoadSettings, MeasureOptions, TargetRun, measureTarget } from "./evaluation";
 import { measureProgram } from "./program";
 import { measurePropagation } from "./propagation";
+import { DEFAULT_STEP_RULES } from "./rateSteps";
 import { formatTable, reportHeader, reportRows } from "./report";
 import {
   BenchResults,
@@ -48,6 +55,7 @@ const DEFAULT_OUT = path.join(projectDir, "bench", "results.json");
 
 interface Profile {
   readonly propagationChanges: number;
+  readonly latency: LatencySettings;
   readonly load: LoadSettings;
   readonly clientSide: { readonly serverSideCount: number; readonly clientSideCount: number; readonly maxMs: number };
 }
@@ -55,11 +63,13 @@ interface Profile {
 const PROFILES: Record<"full" | "quick", Profile> = {
   full: {
     propagationChanges: 10,
+    latency: { rules: DEFAULT_STEP_RULES, warmupSeconds: 5, targetsPerKind: 10_000, batchSize: 10, timeoutSeconds: 5, faultRatePerSecond: 1000 },
     load: { connections: 16, threads: 2, durationSeconds: 15, warmupSeconds: 3, batchSize: 10, settleSeconds: 5, idleSeconds: 0 },
     clientSide: { serverSideCount: 3000, clientSideCount: 100_000, maxMs: 10_000 },
   },
   quick: {
     propagationChanges: 3,
+    latency: { rules: { ...DEFAULT_STEP_RULES, minSeconds: 5, minRequests: 0 }, warmupSeconds: 1, targetsPerKind: 2000, batchSize: 10, timeoutSeconds: 5, faultRatePerSecond: 1000 },
     load: { connections: 16, threads: 2, durationSeconds: 5, warmupSeconds: 1, batchSize: 10, settleSeconds: 1, idleSeconds: 3 },
     clientSide: { serverSideCount: 500, clientSideCount: 20_000, maxMs: 3000 },
   },
@@ -88,10 +98,14 @@ interface Options {
   readonly out: string;
   readonly quick: boolean;
   readonly only: ReadonlySet<SectionName>;
+  readonly stepSeconds?: number;
 }
 
+/** Flipt on one core, the load generator and this harness on the other: "per core" means one core. */
+const PINNING: CpuPinning = { flipt: "0", generator: "1" };
+
 function parseOptions(argv: readonly string[]): Options {
-  const flags = parseFlags(argv, ["out", "quick", "only"]);
+  const flags = parseFlags(argv, ["out", "quick", "only", "step-seconds"]);
   const callerDir = process.env.INIT_CWD ?? process.cwd(); // npm runs scripts from the project dir
   const out = flags.out === undefined ? DEFAULT_OUT : path.resolve(callerDir, stringFlag(flags, "out"));
   const only = new Set<SectionName>();
@@ -100,7 +114,13 @@ function parseOptions(argv: readonly string[]): Options {
     only.add(name as SectionName);
   }
   if (flags.quick !== undefined && flags.quick !== true) throw new UsageError("--quick takes no value");
-  return { out, quick: flags.quick === true, only };
+  let stepSeconds: number | undefined;
+  if (flags["step-seconds"] !== undefined) {
+    const text = stringFlag(flags, "step-seconds");
+    stepSeconds = Number(text);
+    if (!Number.isInteger(stepSeconds) || stepSeconds < 1 || stepSeconds > 600) throw new UsageError(`--step-seconds ${JSON.stringify(text)}: expected whole seconds from 1 to 600`);
+  }
+  return { out, quick: flags.quick === true, only, stepSeconds };
 }
 
 function log(line: string): void {
@@ -125,6 +145,8 @@ function machineInfo(tools: ToolchainPaths): MachineInfo {
     node: process.versions.node,
     os: `${os.type()} ${os.release()}`,
     wrk: fs.existsSync(tools.wrkBin) ? firstLine(tools.wrkBin, ["-v"])?.replace(/\s*Copyright.*$/, "") : undefined,
+    vegeta: fs.existsSync(tools.vegetaBin) ? firstLine(tools.vegetaBin, ["-version"])?.replace(/^Version:\s*/, "vegeta ") : undefined,
+    loadAverageAtStart: readLoadAverage(),
   };
 }
 
@@ -246,10 +268,59 @@ async function tuningResults(supervisor: Supervisor, tools: ToolchainPaths, runs
   return { variants, gitBackends, gitBackendsError, clientSide, clientSideError };
 }
 
+function latencySettings(options: Options, profile: Profile): LatencySettings {
+  if (options.stepSeconds === undefined) return profile.latency;
+  return { ...profile.latency, rules: { ...profile.latency.rules, minSeconds: options.stepSeconds, minRequests: 0 } };
+}
+
+/** The chart goes beside the JSON: bench/results.json → bench/results-latency.svg. */
+export function chartPath(out: string): string {
+  return path.join(path.dirname(out), `${path.basename(out, ".json")}-latency.svg`);
+}
+
+async function latencyResults(supervisor: Supervisor, tools: ToolchainPaths, options: Options, profile: Profile, machine: MachineInfo): Promise<LatencyResults> {
+  const settings = latencySettings(options, profile);
+  const specs = {
+    git: { ...TARGETS.ours, name: `latency-${TARGETS.ours.name}` },
+    database: { ...TARGETS.database, name: `latency-${TARGETS.database.name}` },
+  };
+  log(`latency: open-loop steps (vegeta), Flipt on CPU ${PINNING.flipt}, vegeta and the harness on CPU ${PINNING.generator}`);
+  const measured = await measureLatency(supervisor, tools, specs, servedFlags(), settings, PINNING, log);
+  const file = chartPath(options.out);
+  try {
+    const { rules } = settings;
+    const spec = latencyChartSpec(measured.runs, {
+      title: `Flipt ${fliptVersion(tools.fliptBin)?.split(" ")[0] ?? ""}: latency at a constant arrival rate, one core`,
+      subtitle: [
+        `${measured.method.tool}, open loop; each step ≥ ${rules.minSeconds} s${rules.minRequests > 0 ? ` and ≥ ${rules.minRequests.toLocaleString("en-US")} requests` : ""}`,
+        `${LOAD_STACK} stack config, ${servedFlags().length} migrated flags, random entities`,
+        "Flipt pinned to one core, vegeta and the harness to the other (taskset)",
+        `${machine.cpus} × ${machine.cpuModel}, load average ${measured.loadAverageAtStart[0].toFixed(2)} at start`,
+        "solid: Git storage (ours) · dashed: database storage",
+      ],
+      guides: [
+        { latencyMs: rules.capacityP99Ms, label: `${rules.capacityP99Ms} ms: capacity (p99)` },
+        { latencyMs: rules.stopP99Ms, label: `${rules.stopP99Ms} ms: the ladder stops (p99)` },
+      ],
+    });
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, await renderSvg(spec));
+    const inProject = !path.relative(projectDir, file).startsWith("..");
+    return { ...measured, chart: inProject ? path.relative(projectDir, file) : file };
+  } catch (error) {
+    return { ...measured, chartError: errorMessage(error) };
+  }
+}
+
 /** Why a section that needs Flipt cannot run here, if it cannot. */
 function fliptSectionBlocker(tools: ToolchainPaths, section: SectionName): string | undefined {
   const unavailable = fliptUnavailableReason(tools);
   if (unavailable) return `Flipt is unavailable: ${unavailable}`;
+  if (section === "latency") {
+    if (!fs.existsSync(tools.vegetaBin)) return `no vegeta at ${tools.vegetaBin}; run scripts/toolchain/setup.sh`;
+    if (os.cpus().length < 2) return `it pins Flipt and the load generator to one core each; this machine has ${os.cpus().length}`;
+    return undefined;
+  }
   if (section !== "propagation" && !fs.existsSync(tools.wrkBin)) return `no wrk at ${tools.wrkBin}; run scripts/toolchain/setup.sh`;
   return undefined;
 }
@@ -271,6 +342,15 @@ export function problems(sections: BenchResults["sections"]): string[] {
     if (tuning.results.gitBackendsError) found.push(`tuning: Git backends: ${tuning.results.gitBackendsError.split("\n")[0]}`);
     if (tuning.results.clientSideError) found.push(`tuning: client-side: ${tuning.results.clientSideError.split("\n")[0]}`);
   }
+  const latency = sections.latency;
+  if (latency.status === "measured") {
+    const r = latency.results;
+    if (r.changeAndFaultError) found.push(`latency: change and fault windows: ${r.changeAndFaultError.split("\n")[0]}`);
+    for (const w of r.changeAndFault?.windows ?? []) {
+      if (!w.ok) found.push(`latency: ${w.name}: ${w.latencyMs.errors} errors, ${w.unexpected} answers other than ${w.expected.join(" or ")}, served true ${w.served.true} / false ${w.served.false}`);
+    }
+    if (r.chartError) found.push(`latency: chart: ${r.chartError.split("\n")[0]}`);
+  }
   return found;
 }
 
@@ -280,7 +360,14 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const tools = toolchainPaths();
   const machine = machineInfo(tools);
-  const sections: Sections = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" } };
+  const sections: Sections = {
+    propagation: { status: "not selected" },
+    evaluation: { status: "not selected" },
+    footprint: { status: "not selected" },
+    program: { status: "not selected" },
+    tuning: { status: "not selected" },
+    latency: { status: "not selected" },
+  };
 
   const runnable = new Set<SectionName>();
   for (const name of options.only) {
@@ -305,6 +392,9 @@ async function main(): Promise<void> {
       if (runnable.has("evaluation")) sections.evaluation = await attempt(async () => evaluationResults(runs, profile, machine.wrk ?? "wrk"));
       if (runnable.has("footprint")) sections.footprint = await attempt(async () => footprintResults(runs));
       if (runnable.has("tuning")) sections.tuning = await attempt(() => tuningResults(supervisor, tools, runs, profile));
+    }
+    if (runnable.has("latency")) {
+      sections.latency = await attempt(() => latencyResults(supervisor, tools, options, profile, machine));
     }
     if (runnable.has("program")) {
       // Last, when no Flipt is running: npm test uses both cores.

@@ -8,10 +8,11 @@ export function percentile(samples: readonly number[], p: number): number {
   return percentileOfSorted([...samples].sort((a, b) => a - b), p);
 }
 
-function percentileOfSorted(sorted: readonly number[], p: number): number {
+export function percentileOfSorted(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) throw new Error("percentile of no samples");
   if (!(p >= 0 && p <= 100)) throw new Error(`percentile ${p} is outside 0..100`);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  // The epsilon keeps float error from bumping an exact rank up one (99.9 / 100 × 1000 is 999.0000000000001).
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length - 1e-9));
   return sorted[rank - 1];
 }
 

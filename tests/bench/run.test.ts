@@ -12,12 +12,46 @@ describe("bench exit status", () => {
         results: { commands: [{ name: "npm test", command: "npm test", wallMs: 1000, exitCode: 1, detail: "failed (exit code 1): Tests  1 failed" }] },
       },
       tuning: { status: "not selected" },
+      latency: { status: "not selected" },
     });
     expect(found).toEqual([
       "propagation: not measured: Flipt is unavailable: no Flipt binary",
       "evaluation: failed: wrk failed (exit 1):",
       "program: npm test: failed (exit code 1): Tests  1 failed",
     ]);
-    expect(problems({ propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "measured", results: { commands: [] } }, tuning: { status: "not selected" } })).toEqual([]);
+    expect(problems({ propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "measured", results: { commands: [] } }, tuning: { status: "not selected" }, latency: { status: "not selected" } })).toEqual([]);
+  });
+});
+
+describe("bench exit status, latency section", () => {
+  const window = (name: string, ok: boolean) => ({
+    name,
+    description: "",
+    seconds: 20,
+    latencyMs: { requests: 20_000, p50: 0.5, p90: 0.8, p99: 2, p999: 4, max: 9, non200: ok ? 0 : 3, transportErrors: 0, errors: ok ? 0 : 3 },
+    expected: [false, true],
+    served: { true: 10_000, false: 9_997 },
+    unexpected: 0,
+    ok,
+  });
+  const latency = (windows: ReturnType<typeof window>[], extra: object = {}) =>
+    ({
+      status: "measured",
+      results: { method: {}, loadAverageAtStart: [0.2, 0.3, 0.4], runs: [], sizing: { assumptions: {}, storage: "git", byKind: {} }, changeAndFault: { target: "", flag: "platform/x", ratePerSecond: 1000, pollInterval: "15s", windows }, chart: "bench/results-latency.svg", ...extra },
+    }) as any;
+  const none = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" } } as const;
+
+  it("fails the run when a change or fault window had errors or served a value it must not", () => {
+    expect(problems({ ...none, latency: latency([window("commit synced", true), window("Git server down", false)]) })).toEqual([
+      "latency: Git server down: 3 errors, 0 answers other than false or true, served true 10000 / false 9997",
+    ]);
+    expect(problems({ ...none, latency: latency([window("commit synced", true)]) })).toEqual([]);
+  });
+
+  it("fails the run when the windows or the chart could not be made", () => {
+    expect(problems({ ...none, latency: latency([], { changeAndFault: undefined, changeAndFaultError: "no kill switch\nmore", chart: undefined, chartError: "vega failed" }) })).toEqual([
+      "latency: change and fault windows: no kill switch",
+      "latency: chart: vega failed",
+    ]);
   });
 });

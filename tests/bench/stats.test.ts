@@ -47,3 +47,11 @@ describe("bench statistics", () => {
     expect(ratio(9000, 0)).toBeUndefined();
   });
 });
+
+describe("percentiles of many samples", () => {
+  it("puts the p99.9 of 1000 samples at rank 999, not one above from float error", () => {
+    const samples = Array.from({ length: 1000 }, (_, i) => i + 1);
+    expect(percentile(samples, 99.9)).toBe(999);
+    expect(percentile(samples, 99)).toBe(990);
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * The pure parts of the open-loop latency measurement: which arrival rates to measure, when to
+ * stop, how long a step lasts, the capacity read from the steps, and the sizing derived from it.
+ */
+import { LatencySummary } from "./vegeta";
+
+/** The first rates (requests/s); after them the rate doubles. */
+export const FIRST_RATES = [250, 500, 1000, 2000, 4000] as const;
+
+export interface StepRules {
+  /** A step whose p99 is above this (ms) ends the ladder. */
+  readonly stopP99Ms: number;
+  /** Capacity: the highest rate whose p99 is at or under this (ms), without errors. */
+  readonly capacityP99Ms: number;
+  /** A step that sent less than this share of its rate ends the ladder: the generator, not Flipt, was the limit. */
+  readonly minSentShare: number;
+  /** No rate above this is tried, whatever the results (bounds the ladder). */
+  readonly maxRate: number;
+  /** Each step lasts at least this long (s)… */
+  readonly minSeconds: number;
+  /** …and at least long enough for this many requests. */
+  readonly minRequests: number;
+}
+
+export const DEFAULT_STEP_RULES: StepRules = {
+  stopP99Ms: 50,
+  capacityP99Ms: 5,
+  minSentShare: 0.9,
+  maxRate: 128_000,
+  minSeconds: 20,
+  minRequests: 10_000,
+};
+
+export interface RateStep {
+  readonly ratePerSecond: number;
+  readonly durationSeconds: number;
+  /** Requests per second vegeta actually sent. */
+  readonly sentPerSecond: number;
+  readonly latencyMs: LatencySummary;
+  /** Why the ladder stopped at this step, if it did. */
+  readonly stopReason?: string;
+  /** A step between two ladder rates, measured to narrow the capacity down. */
+  readonly refinement: boolean;
+}
+
+/** Long enough for stable tails: minSeconds, or more at low rates to reach minRequests. */
+export function stepSeconds(ratePerSecond: number, rules: StepRules): number {
+  return Math.max(rules.minSeconds, Math.ceil(rules.minRequests / ratePerSecond));
+}
+
+/** Why the ladder ends at a step with these figures, or undefined to go on. */
+export function stopReason(ratePerSecond: number, sentPerSecond: number, latency: LatencySummary, rules: StepRules): string | undefined {
+  const reasons: string[] = [];
+  if (latency.errors > 0) reasons.push(`${latency.errors} errors (${latency.non200} non-200, ${latency.transportErrors} without an answer)`);
+  if (latency.p99 > rules.stopP99Ms) reasons.push(`p99 ${latency.p99.toFixed(1)} ms > ${rules.stopP99Ms} ms`);
+  if (sentPerSecond < rules.minSentShare * ratePerSecond) reasons.push(`vegeta sent ${Math.round(sentPerSecond)} of ${ratePerSecond} req/s`);
+  return reasons.length > 0 ? reasons.join("; ") : undefined;
+}
+
+function withinCapacity(step: RateStep, rules: StepRules): boolean {
+  return step.latencyMs.errors === 0 && step.latencyMs.p99 <= rules.capacityP99Ms && step.sentPerSecond >= rules.minSentShare * step.ratePerSecond;
+}
+
+/** The first ladder rate above `rate`: the next of FIRST_RATES, then doubling. */
+export function ladderRateAfter(rate: number | undefined): number {
+  if (rate === undefined) return FIRST_RATES[0];
+  const next = FIRST_RATES.find((r) => r > rate);
+  return next ?? rate * 2;
+}
+
+export interface NextStep {
+  readonly ratePerSecond: number;
+  readonly refinement: boolean;
+}
+
+/**
+ * The next rate to measure after `steps` (in the order measured), or undefined when done: the
+ * ladder until a step stops it (or maxRate), then once the midpoint between the capacity and the
+ * next rate measured above it, so the capacity is known to within a quarter rather than a half.
+ */
+export function nextRate(steps: readonly RateStep[], rules: StepRules): NextStep | undefined {
+  const ladder = steps.filter((s) => !s.refinement);
+  const last = ladder[ladder.length - 1];
+  if (!last || last.stopReason === undefined) {
+    const next = ladderRateAfter(last?.ratePerSecond);
+    if (next <= rules.maxRate) return { ratePerSecond: next, refinement: false };
+  }
+  if (steps.some((s) => s.refinement)) return undefined;
+  const best = capacityStep(steps, rules);
+  if (!best) return undefined;
+  const above = steps.filter((s) => s.ratePerSecond > best.ratePerSecond).sort((a, b) => a.ratePerSecond - b.ratePerSecond)[0];
+  if (!above) return undefined;
+  const mid = Math.round((best.ratePerSecond + above.ratePerSecond) / 2 / 50) * 50;
+  return mid > best.ratePerSecond && mid < above.ratePerSecond ? { ratePerSecond: mid, refinement: true } : undefined;
+}
+
+/**
+ * The step at the highest rate within capacity (p99 at or under the limit, no errors, the rate
+ * sent) such that every lower rate measured was within capacity too; undefined when the first is not.
+ */
+export function capacityStep(steps: readonly RateStep[], rules: StepRules): RateStep | undefined {
+  let best: RateStep | undefined;
+  for (const step of [...steps].sort((a, b) => a.ratePerSecond - b.ratePerSecond)) {
+    if (!withinCapacity(step, rules)) break;
+    best = step;
+  }
+  return best;
+}
+
+export interface Capacity {
+  /** Requests per second on one Flipt core at p99 ≤ capacityP99Ms; undefined when even the first rate was over. */
+  readonly requestsPerSecond?: number;
+  /** requestsPerSecond × flags per request. */
+  readonly evaluationsPerSecond?: number;
+  readonly p99Ms?: number;
+  /** The lowest measured rate above the capacity, and its p99: the capacity lies between the two. */
+  readonly nextRatePerSecond?: number;
+  readonly nextP99Ms?: number;
+}
+
+export function capacity(steps: readonly RateStep[], rules: StepRules, flagsPerRequest: number): Capacity {
+  const best = capacityStep(steps, rules);
+  const bound = best?.ratePerSecond ?? 0;
+  const next = steps.filter((s) => s.ratePerSecond > bound).sort((a, b) => a.ratePerSecond - b.ratePerSecond)[0];
+  return {
+    requestsPerSecond: best?.ratePerSecond,
+    evaluationsPerSecond: best ? best.ratePerSecond * flagsPerRequest : undefined,
+    p99Ms: best?.latencyMs.p99,
+    nextRatePerSecond: next?.ratePerSecond,
+    nextP99Ms: next?.latencyMs.p99,
+  };
+}
+
+export interface SizingAssumptions {
+  /** Evaluations per second at the busiest moment, all services together. */
+  readonly peakEvaluationsPerSecond: number;
+  /** Share of a pod's capacity planned for (0.5: a pod runs at half of what keeps p99 ≤ 5 ms at peak). */
+  readonly plannedUtilisation: number;
+}
+
+/** The peak and headroom the README's replica count is computed for. */
+export const SIZING_ASSUMPTIONS: SizingAssumptions = { peakEvaluationsPerSecond: 10_000, plannedUtilisation: 0.5 };
+
+export interface StackSizing {
+  readonly stack: string;
+  readonly cpuLimitMillicores: number;
+  /** Evaluations per second a pod serves within capacity at its CPU limit (per-core capacity × limit). */
+  readonly evaluationsPerSecondPerPod: number;
+  /** Pods for the stated peak at the planned utilisation, and never fewer than the stack runs. */
+  readonly replicasForPeak: number;
+  readonly configuredReplicas: number;
+}
+
+export function stackSizing(
+  stack: string,
+  cpuLimitMillicores: number,
+  configuredReplicas: number,
+  evaluationsPerSecondPerCore: number,
+  assumptions: SizingAssumptions,
+): StackSizing {
+  if (!(evaluationsPerSecondPerCore > 0)) throw new Error(`no capacity to size ${stack} from`);
+  const perPod = evaluationsPerSecondPerCore * (cpuLimitMillicores / 1000);
+  const needed = Math.ceil(assumptions.peakEvaluationsPerSecond / (perPod * assumptions.plannedUtilisation));
+  return { stack, cpuLimitMillicores, evaluationsPerSecondPerPod: perPod, replicasForPeak: Math.max(needed, configuredReplicas), configuredReplicas };
+}
