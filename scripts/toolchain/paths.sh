@@ -4,6 +4,8 @@
 #   TOOLCHAIN_CACHE_DIR  FLIPT_VERSION  ACTIONLINT_VERSION (and the rest of versions.env)
 #   FLIPT_BIN  FLIPT_UNAVAILABLE_FILE  ACTIONLINT_BIN  VEGETA_BIN  PG_BINDIR  PROMETHEUS_BIN  PROMTOOL_BIN  WRK_BIN  GIT_BIN
 #   PYTHON_TOOLS_DIR  KUBERNETES_VALIDATE_BIN  CHECKOV_BIN
+#   engine tier: ETCD_BIN  KUBE_APISERVER_BIN  KUBE_CONTROLLER_MANAGER_BIN  KUBE_SCHEDULER_BIN  KWOK_BIN
+#   PULUMI_BIN  PULUMI_KUBERNETES_BIN  PROMETHEUS_OPERATOR_CRD_DIR
 # A path is defined even when the tool is not installed yet; scripts/toolchain/setup.sh
 # makes them all exist. PG_BINDIR is empty until a PostgreSQL server is installed.
 
@@ -22,6 +24,16 @@ VEGETA_BIN="$TOOLCHAIN_CACHE_DIR/vegeta/$VEGETA_VERSION/vegeta"
 PYTHON_TOOLS_DIR="$TOOLCHAIN_CACHE_DIR/pytools/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION-checkov-$CHECKOV_VERSION"
 KUBERNETES_VALIDATE_BIN="$PYTHON_TOOLS_DIR/bin/kubernetes-validate"
 CHECKOV_BIN="$PYTHON_TOOLS_DIR/bin/checkov"
+
+# The engine tier's tools (setup.sh --engine).
+ETCD_BIN="$TOOLCHAIN_CACHE_DIR/etcd/$ETCD_VERSION/etcd"
+KUBE_APISERVER_BIN="$TOOLCHAIN_CACHE_DIR/kubernetes/$KUBERNETES_VERSION/kube-apiserver"
+KUBE_CONTROLLER_MANAGER_BIN="$TOOLCHAIN_CACHE_DIR/kubernetes/$KUBERNETES_VERSION/kube-controller-manager"
+KUBE_SCHEDULER_BIN="$TOOLCHAIN_CACHE_DIR/kubernetes/$KUBERNETES_VERSION/kube-scheduler"
+KWOK_BIN="$TOOLCHAIN_CACHE_DIR/kwok/$KWOK_VERSION/kwok"
+PULUMI_BIN="$TOOLCHAIN_CACHE_DIR/pulumi/$PULUMI_VERSION/pulumi"
+PULUMI_KUBERNETES_BIN="$TOOLCHAIN_CACHE_DIR/pulumi-kubernetes/v$PULUMI_KUBERNETES_VERSION/pulumi-resource-kubernetes"
+PROMETHEUS_OPERATOR_CRD_DIR="$TOOLCHAIN_CACHE_DIR/prometheus-operator/$PROMETHEUS_OPERATOR_VERSION/crds"
 
 # Debian installs each PostgreSQL major beside the others; take the newest server.
 _toolchain_postgres="$( (ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null || true) | sort -V | tail -n 1)"

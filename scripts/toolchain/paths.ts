@@ -29,6 +29,20 @@ export interface ToolchainPaths {
   readonly checkovVersion: string;
   /** checkov from PyPI, in the same virtualenv. */
   readonly checkovBin: string;
+  // The engine tier's tools (`setup.sh --engine`, scripts/toolchain/engine.sh).
+  readonly kubernetesVersion: string;
+  readonly etcdBin: string;
+  readonly kubeApiserverBin: string;
+  readonly kubeControllerManagerBin: string;
+  readonly kubeSchedulerBin: string;
+  readonly kwokBin: string;
+  readonly pulumiVersion: string;
+  readonly pulumiBin: string;
+  /** @pulumi/kubernetes's version, which the provider plugin is built and installed as. */
+  readonly pulumiKubernetesVersion: string;
+  readonly pulumiKubernetesBin: string;
+  /** The Prometheus Operator's ServiceMonitor and PrometheusRule CRDs (YAML files). */
+  readonly prometheusOperatorCrdDir: string;
 }
 
 export const TOOLCHAIN_DIR: string = __dirname;
@@ -54,6 +68,17 @@ const SHELL_VARIABLES: { readonly [K in keyof ToolchainPaths]: string } = {
   kubernetesValidateBin: "KUBERNETES_VALIDATE_BIN",
   checkovVersion: "CHECKOV_VERSION",
   checkovBin: "CHECKOV_BIN",
+  kubernetesVersion: "KUBERNETES_VERSION",
+  etcdBin: "ETCD_BIN",
+  kubeApiserverBin: "KUBE_APISERVER_BIN",
+  kubeControllerManagerBin: "KUBE_CONTROLLER_MANAGER_BIN",
+  kubeSchedulerBin: "KUBE_SCHEDULER_BIN",
+  kwokBin: "KWOK_BIN",
+  pulumiVersion: "PULUMI_VERSION",
+  pulumiBin: "PULUMI_BIN",
+  pulumiKubernetesVersion: "PULUMI_KUBERNETES_VERSION",
+  pulumiKubernetesBin: "PULUMI_KUBERNETES_BIN",
+  prometheusOperatorCrdDir: "PROMETHEUS_OPERATOR_CRD_DIR",
 };
 
 /** Where the tools are (or will be, once setup has run). Does not install anything. */
@@ -70,11 +95,13 @@ export function toolchainPaths(env: NodeJS.ProcessEnv = process.env): ToolchainP
 
 /**
  * Installs and builds whatever is missing (scripts/toolchain/setup.sh; seconds when
- * warm, about five minutes for a cold Flipt build) and returns the paths. The script's
- * output goes to this process's stderr so that stdout stays the caller's.
+ * warm, about five minutes for a cold Flipt build, about forty more for the engine tier's
+ * tools with `engine`) and returns the paths. The script's output goes to this process's
+ * stderr so that stdout stays the caller's.
  */
-export function ensureToolchain(env: NodeJS.ProcessEnv = process.env): ToolchainPaths {
-  const result = spawnSync("bash", [SETUP_SCRIPT], { stdio: ["ignore", 2, 2], env });
+export function ensureToolchain(env: NodeJS.ProcessEnv = process.env, options: { engine?: boolean } = {}): ToolchainPaths {
+  const args = options.engine ? [SETUP_SCRIPT, "--engine"] : [SETUP_SCRIPT];
+  const result = spawnSync("bash", args, { stdio: ["ignore", 2, 2], env });
   if (result.error) throw new Error(`cannot run ${SETUP_SCRIPT}: ${result.error.message}`);
   if (result.status !== 0) {
     throw new Error(`${SETUP_SCRIPT} failed (exit ${result.status ?? result.signal}); its output is above`);

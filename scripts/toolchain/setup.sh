@@ -3,6 +3,9 @@
 # Installs and builds every tool the local runner, the end-to-end tests, the
 # benchmarks and CI need: PostgreSQL (>= 15), Prometheus + promtool, git, wrk,
 # Flipt, actionlint, vegeta, and kubernetes-validate + checkov (PyPI, in a virtualenv).
+# With --engine, also the engine tier's tools (engine.sh): etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler, kwok, the Prometheus Operator's CRDs, the
+# Pulumi CLI and its Kubernetes provider (about 40 minutes cold on 2 cores).
 # Idempotent; a warm run takes a few seconds.
 #
 # Progress goes to stderr; stdout gets one line per tool: name, path, version.
@@ -230,7 +233,21 @@ print_summary() {
     checkov "$CHECKOV_BIN" "$(python_tool_version checkov)"
 }
 
+# shellcheck source=engine.sh
+source "$toolchain_dir/engine.sh"
+
+usage() {
+  echo "usage: setup.sh [--engine]   (--engine adds the engine tier's control plane, Pulumi CLI and provider)" >&2
+  exit 2
+}
+
 main() {
+  local engine=0
+  case "${1:-}" in
+    "") ;;
+    --engine) engine=1 ;;
+    *) usage ;;
+  esac
   mkdir -p "$TOOLCHAIN_CACHE_DIR"
   # One setup at a time: parallel test runs share the cache and apt's lock.
   exec {lock}>"$TOOLCHAIN_CACHE_DIR/.setup.lock"
@@ -243,7 +260,9 @@ main() {
   build_actionlint
   build_vegeta
   install_python_tools
+  (( engine == 0 )) || build_engine_tools
   print_summary
+  (( engine == 0 )) || print_engine_summary
   log "ready in $(( SECONDS - started ))s"
 }
 
