@@ -305,13 +305,26 @@ export function diffFlags(input: {
   before: ReadonlyMap<Environment, EnvironmentState>;
   after: ReadonlyMap<Environment, EnvironmentState>;
 }): FlagsDiff {
-  const environments = REPORT_ORDER.map((environment) => ({
-    environment,
-    live: environment === LIVE_ENVIRONMENT,
-    ...diffEnvironment(input.before.get(environment)!, input.after.get(environment)!),
-  }));
+  const environments = REPORT_ORDER.map((environment) => {
+    const diff = diffEnvironment(input.before.get(environment)!, input.after.get(environment)!);
+    return { environment, live: environment === LIVE_ENVIRONMENT, ...diff, flags: diff.flags.map((c) => withOrigin(c, environment, input.after)) };
+  });
   const drift = ENVIRONMENTS.slice(1).flatMap((to, i) => findDrift(input.after, ENVIRONMENTS[i], to));
   return { base: input.base, head: input.head, baseSingleLayout: input.baseSingleLayout, environments, drift };
+}
+
+/**
+ * A change in a later environment that the environment before it does not serve was made there
+ * directly (the emergency path), not promoted: say so, and how to bring the earlier one in line.
+ */
+function withOrigin(change: FlagChange, environment: Environment, after: ReadonlyMap<Environment, EnvironmentState>): FlagChange {
+  const previous = ENVIRONMENTS[ENVIRONMENTS.indexOf(environment) - 1];
+  if (previous === undefined) return change;
+  const [here, there] = [after.get(environment)!, after.get(previous)!];
+  const [mine, theirs] = [here.flags.get(change.ref), there.flags.get(change.ref)];
+  if (mine === undefined ? theirs === undefined : theirs !== undefined && sameDefinition(mine, here, theirs, there)) return change;
+  const note = `edited in ${environment} directly: ${previous} does not serve this; bring ${previous} in line (npm run flags -- promote --from ${environment} --to ${previous} --flag ${change.ref}) or the next promotion undoes it`;
+  return { ...change, effects: [...change.effects, note] };
 }
 
 // ---- helpers -------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ function diffMarkdown(diff: FlagsDiff, root: string): string {
     DIFF_COMMENT_MARKER,
     "## Feature flag changes",
     "",
-    `${changeCount(diff) === 0 ? "No flag changes" : `${changeCount(diff)} changes`} between ${code(diff.base)} and ${code(diff.head)}, by their effect on subjects (\`npm run flags -- diff\`).`,
+    `${changeCount(diff) === 0 ? "No flag changes" : changeCount(diff) === 1 ? "1 change" : `${changeCount(diff)} changes`} between ${code(diff.base)} and ${code(diff.head)}, by their effect on subjects (\`npm run flags -- diff\`).`,
     ...baseNote(diff, root).map((note) => `\n${note}`),
   ];
   for (const report of diff.environments) {

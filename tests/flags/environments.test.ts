@@ -1,7 +1,7 @@
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { fliptBooleanBucket, fliptVariantBucket, sampleSubjects, SAMPLE_SUBJECT_COUNT } from "../../scripts/flags/bucketing";
-import { diffEnvironment, findDrift, formatShare } from "../../scripts/flags/diff";
+import { diffEnvironment, diffFlags, findDrift, formatShare } from "../../scripts/flags/diff";
 import { readFlagsTree } from "../../scripts/flags/environments";
 import { checkFlagsTree } from "../../scripts/flags/environmentsLint";
 import { readEnvironmentState } from "../../scripts/flags/state";
@@ -176,6 +176,32 @@ describe("flags diff: drift between dev and prod", () => {
       { ref: "shop/b", environments: ["dev"], effects: ["only in dev: not promoted to prod yet (false for everyone)"] },
       { ref: "shop/c", environments: ["prod"], effects: ["only in prod: dev lacks it"] },
     ]);
+  });
+});
+
+describe("flags diff: promoted changes and changes made in prod directly", () => {
+  const report = (dev: Flag[], prod: Flag[]) =>
+    diffFlags({
+      base: "base",
+      head: "head",
+      baseSingleLayout: false,
+      before: new Map([["dev", state([boolean()])], ["prod", state([boolean()])]]),
+      after: new Map([["dev", state(dev)], ["prod", state(prod)]]),
+    });
+
+  it("a promotion (prod now as dev) is reported in prod, first, without a note and without drift", () => {
+    const diff = report([boolean({ enabled: true })], [boolean({ enabled: true })]);
+    expect(diff.environments.map((e) => [e.environment, e.live, e.flags.map((f) => f.effects)])).toEqual([
+      ["prod", true, [["everyone: false → true"]]],
+      ["dev", false, [["everyone: false → true"]]],
+    ]);
+    expect(diff.drift).toEqual([]);
+  });
+
+  it("a kill switch engaged in prod only is marked as edited there directly, and shows as drift", () => {
+    const diff = report([boolean()], [boolean({ enabled: true })]);
+    expect(diff.environments[0].flags[0].effects[1]).toMatch(/^edited in prod directly: dev does not serve this; bring dev in line \(npm run flags -- promote --from prod --to dev --flag shop\/f\)/);
+    expect(diff.drift.map((d) => d.effects)).toEqual([["differs; promoting dev → prod would change prod:", "everyone: true → false"]]);
   });
 });
 

@@ -164,7 +164,19 @@ describe("diff against a git ref", () => {
     const report = JSON.parse(result.stdout.join("\n"));
     expect(report.base_single_layout).toBe(true);
     expect(report.environments.map((e: { environment: string; live: boolean }) => [e.environment, e.live])).toEqual([["prod", true], ["dev", false]]);
-    expect(report.environments[0].flags).toEqual([{ flag: "shop/kill", kind: "changed", file: "flags/prod/shop.features.yml", effects: ["everyone: false → true"] }]);
+    // The emergency path: a kill switch engaged in prod directly is marked as such.
+    expect(report.environments[0].flags).toEqual([
+      {
+        flag: "shop/kill",
+        kind: "changed",
+        file: "flags/prod/shop.features.yml",
+        effects: [
+          "everyone: false → true",
+          "edited in prod directly: dev does not serve this; bring dev in line (npm run flags -- promote --from prod --to dev --flag shop/kill) or the next promotion undoes it",
+        ],
+      },
+    ]);
+    // dev's change is on its way: not marked, and listed as drift.
     expect(report.environments[1].flags[0].effects[1]).toMatch(/^everyone: 30% of them change value \(true 10% \/ false 90% → true 40% \/ false 60%;/);
     expect(report.drift.map((d: { flag: string }) => d.flag)).toEqual(["shop/kill", "shop/rollout"]);
   });
@@ -176,7 +188,7 @@ describe("diff against a git ref", () => {
     expect(prod).toBeGreaterThan(0);
     expect(dev).toBeGreaterThan(prod);
     expect(drift).toBeGreaterThan(dev);
-    expect(markdown).toContain("- **`shop/kill`** changed (`flags/prod/shop.features.yml`)\n  - everyone: false → true");
+    expect(markdown).toContain("- **`shop/kill`** changed (`flags/prod/shop.features.yml`)\n  - everyone: false → true\n  - edited in prod directly");
   });
 
   it("compares two refs with --head, and the same tree as no change", () => {
