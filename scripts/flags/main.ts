@@ -270,7 +270,7 @@ function promote(args: string[], io: CliIo): number {
     return 0;
   }
   writeFiles(path.resolve(io.cwd, targetDir), promotion.files, targetDir);
-  io.stdout(`Promoted ${promotion.promoted.length} flags from ${from} to ${to} (${promotion.files.map((f) => path.join(targetDir, f.path)).join(", ")}); what ${to} will serve once this is committed:`);
+  io.stdout(`Promoted ${promotion.promoted.length === 1 ? "1 flag" : `${promotion.promoted.length} flags`} from ${from} to ${to} (${promotion.files.map((f) => path.join(targetDir, f.path)).join(", ")}); what ${to} will serve once this is committed:`);
   for (const change of promotion.diff.flags) io.stdout([`  ${change.ref} ${change.kind}`, ...change.effects.map((e) => `    - ${e}`)].join("\n"));
   for (const change of promotion.diff.segments) io.stdout([`  segment ${change.ref} ${change.kind}`, ...change.effects.map((e) => `    - ${e}`)].join("\n"));
   io.stdout(`Review with \`npm run flags -- diff\`, then commit ${targetDir}.`);

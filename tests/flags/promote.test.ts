@@ -53,7 +53,7 @@ describe("promote", () => {
     const result = promote(dir, "--from", "dev", "--to", "prod", "--flag", "shop/a");
     expect(result).toMatchObject({ code: 0, stderr: [] });
     expect(prodDocument(dir)).toMatchObject({ flags: [flag("a", onFor("beta")), flag("b")], segments: [segment("beta", "beta")] });
-    expect(result.stdout.join("\n")).toContain("Promoted 1 flags from dev to prod");
+    expect(result.stdout.join("\n")).toContain("Promoted 1 flag from dev to prod");
     expect(result.stdout.join("\n")).toContain("subjects in segment beta: false → true");
     expect(result.stdout.join("\n")).toContain("segment shop/beta added");
     lintClean(dir);
