@@ -8,7 +8,8 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LocalFlipt, stackSettings } from "../scripts/lib/localFlipt";
+import { LocalFlipt, repositoryFlagsDir, stackSettings } from "../scripts/lib/localFlipt";
+import { requireEnvironment } from "../scripts/flags/environments";
 import { Supervisor, sleep } from "../scripts/lib/processes";
 import { ToolchainPaths } from "../scripts/toolchain/paths";
 import { quantityValue } from "../settings/validators";
@@ -28,7 +29,7 @@ import {
   stepSeconds,
   stopReason,
 } from "./rateSteps";
-import { FliptTarget, Storage, TargetSpec, checkServesFlags, describeTarget, startTarget } from "./targets";
+import { FliptTarget, Storage, TargetSpec, checkServesFlags, describeTarget, servedFlags, startTarget } from "./targets";
 import {
   LatencySummary,
   OFREP_FLAG_PATH,
@@ -152,6 +153,11 @@ function pinnedFliptTools(supervisor: Supervisor, tools: ToolchainPaths, cpus: s
   return { ...tools, fliptBin: wrapper };
 }
 
+/** The flags the stack's own environment folder holds: what its Flipt serves. */
+export function stackFlagsDir(spec: TargetSpec): string {
+  return repositoryFlagsDir(requireEnvironment(spec.stack, "stack"));
+}
+
 /** Every flag answers over OFREP too: a load run against a missing flag would measure 404s. */
 async function checkServesOfrep(target: FliptTarget, flags: readonly FlagRef[]): Promise<void> {
   for (const flag of flags) {
@@ -228,7 +234,7 @@ async function measureStorage(
   log: (line: string) => void,
 ): Promise<KindRun[]> {
   log(`latency: starting ${spec.name} (${describeTarget(spec)}) on CPU ${pinning.flipt}`);
-  const target = await startTarget(supervisor, pinnedFliptTools(supervisor, tools, pinning.flipt), spec);
+  const target = await startTarget(supervisor, pinnedFliptTools(supervisor, tools, pinning.flipt), spec, stackFlagsDir(spec));
   try {
     await checkServesFlags(target, flags);
     await checkServesOfrep(target, flags);
@@ -337,7 +343,7 @@ async function measureChangeAndFault(
   log: (line: string) => void,
 ): Promise<ChangeAndFaultResults> {
   log(`latency: change and fault windows at ${settings.faultRatePerSecond} req/s against ${spec.name}`);
-  const target = await startTarget(supervisor, pinnedFliptTools(supervisor, tools, pinning.flipt), spec);
+  const target = await startTarget(supervisor, pinnedFliptTools(supervisor, tools, pinning.flipt), spec, stackFlagsDir(spec));
   try {
     const { repository, gitServer, settings: stack } = target.local;
     const flagsDir = repository.flagsPath();
@@ -421,12 +427,12 @@ export async function measureLatency(
   supervisor: Supervisor,
   tools: ToolchainPaths,
   specs: LatencyTargets,
-  flags: readonly FlagRef[],
   settings: LatencySettings,
   pinning: CpuPinning,
   log: (line: string) => void,
 ): Promise<Omit<LatencyResults, "chart" | "chartError">> {
   const loadAverageAtStart = readLoadAverage();
+  const flags = servedFlags(stackFlagsDir(specs.git));
   const vegetaVersion = execFileSync(tools.vegetaBin, ["-version"], { encoding: "utf8" }).split("\n")[0].replace(/^Version:\s*/, "");
   const ownCpus = cpusAllowed("self");
   pinProcess(process.pid, pinning.generator);

@@ -285,7 +285,7 @@ async function latencyResults(supervisor: Supervisor, tools: ToolchainPaths, opt
     database: { ...TARGETS.database, name: `latency-${TARGETS.database.name}` },
   };
   log(`latency: open-loop steps (vegeta), Flipt on CPU ${PINNING.flipt}, vegeta and the harness on CPU ${PINNING.generator}`);
-  const measured = await measureLatency(supervisor, tools, specs, servedFlags(), settings, PINNING, log);
+  const measured = await measureLatency(supervisor, tools, specs, settings, PINNING, log);
   const file = chartPath(options.out);
   try {
     const { rules } = settings;
@@ -293,7 +293,7 @@ async function latencyResults(supervisor: Supervisor, tools: ToolchainPaths, opt
       title: `Flipt ${fliptVersion(tools.fliptBin)?.split(" ")[0] ?? ""}: latency at a constant arrival rate, one core`,
       subtitle: [
         `${measured.method.tool}, open loop; each step ≥ ${rules.minSeconds} s${rules.minRequests > 0 ? ` and ≥ ${rules.minRequests.toLocaleString("en-US")} requests` : ""}`,
-        `${LOAD_STACK} stack config, ${servedFlags().length} migrated flags, random entities`,
+        `${LOAD_STACK} stack config and flags (${measured.method.flags} migrated flags), random entities`,
         "Flipt pinned to one core, vegeta and the harness to the other (taskset)",
         `${machine.cpus} × ${machine.cpuModel}, load average ${measured.loadAverageAtStart[0].toFixed(2)} at start`,
         "solid: Git storage (ours) · dashed: database storage",
