@@ -450,7 +450,7 @@ export async function measureLatency(
     return {
       method: {
         tool: `vegeta ${vegetaVersion}`,
-        description: `open loop: constant arrival rate, each step at least ${settings.rules.minSeconds} s and ${settings.rules.minRequests.toLocaleString("en-US")} requests`,
+        description: `open loop: constant arrival rate, each step at least ${settings.rules.minSeconds} s${settings.rules.minRequests > 0 ? ` and ${settings.rules.minRequests.toLocaleString("en-US")} requests` : ""}`,
         pinning,
         rules: settings.rules,
         warmupSeconds: settings.warmupSeconds,

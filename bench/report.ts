@@ -193,7 +193,7 @@ function latencyRows(results: Extract<BenchResults["sections"]["latency"], { sta
   ];
   for (const run of results.runs) {
     const label = `${KIND_LABELS[run.kind]}, ${STORAGE_LABELS[run.storage]}`;
-    for (const step of run.steps) {
+    for (const step of [...run.steps].sort((a, b) => a.ratePerSecond - b.ratePerSecond)) {
       const notes = [`${formatRate(step.sentPerSecond)} req/s sent over ${step.durationSeconds} s`];
       if (step.refinement) notes.push("refinement");
       if (step.stopReason) notes.push(`stop: ${step.stopReason}`);
