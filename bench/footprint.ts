@@ -39,7 +39,7 @@ export function parseProcStatCpuTicks(text: string): number {
 }
 
 let clockTicks: number | undefined;
-function clockTicksPerSecond(): number {
+export function clockTicksPerSecond(): number {
   if (clockTicks === undefined) {
     try {
       clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;

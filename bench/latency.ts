@@ -15,6 +15,7 @@ import { ToolchainPaths } from "../scripts/toolchain/paths";
 import { quantityValue } from "../settings/validators";
 import { GIT_SYNC_ERRORS, metricValue } from "../tests/e2e/harness/metrics";
 import { killSwitches, withFlagEnabled } from "../tests/e2e/harness/flagFiles";
+import { withInterference } from "./cpuShare";
 import { FlagRef } from "./load";
 import {
   Capacity,
@@ -202,13 +203,23 @@ async function measureKind(
   for (let next = nextRate(steps, settings.rules); next !== undefined && steps.length < MAX_STEPS; next = nextRate(steps, settings.rules)) {
     const rate = next.ratePerSecond;
     const durationSeconds = stepSeconds(rate, settings.rules);
-    const results = await attack(`${kind}-${rate}`, rate, durationSeconds);
+    let attempts = 0;
+    let measured: Awaited<ReturnType<typeof withInterference<VegetaResult[]>>>;
+    for (;;) {
+      attempts++;
+      measured = await withInterference(Number(pinning.flipt), target.pid, () => attack(`${kind}-${rate}`, rate, durationSeconds));
+      const others = measured.interference.othersMillicores;
+      if (others <= settings.rules.maxInterferenceMillicores || attempts >= settings.rules.maxAttempts) break;
+      log(`latency: ${label} @ ${rate} req/s: other processes used ${Math.round(others)}m of CPU ${pinning.flipt}; measuring again`);
+    }
+    const results = measured.value;
     const latencyMs = summarizeResults(results);
     const sentPerSecond = sentRate(results);
     const reason = stopReason(rate, sentPerSecond, latencyMs, settings.rules);
-    steps.push({ ratePerSecond: rate, durationSeconds, sentPerSecond, latencyMs, stopReason: next.refinement ? undefined : reason, refinement: next.refinement });
+    const { interference } = measured;
+    steps.push({ ratePerSecond: rate, durationSeconds, sentPerSecond, latencyMs, stopReason: next.refinement ? undefined : reason, refinement: next.refinement, interference, attempts });
     log(
-      `latency: ${label} @ ${rate} req/s (${durationSeconds} s${next.refinement ? ", refinement" : ""}): p50 ${latencyMs.p50.toFixed(2)} · p99 ${latencyMs.p99.toFixed(2)} · p99.9 ${latencyMs.p999.toFixed(2)} · max ${latencyMs.max.toFixed(1)} ms, ${latencyMs.errors} errors${reason ? ` — ${reason}` : ""}`,
+      `latency: ${label} @ ${rate} req/s (${durationSeconds} s${next.refinement ? ", refinement" : ""}): p50 ${latencyMs.p50.toFixed(2)} · p99 ${latencyMs.p99.toFixed(2)} · p99.9 ${latencyMs.p999.toFixed(2)} · max ${latencyMs.max.toFixed(1)} ms, ${latencyMs.errors} errors; others on CPU ${pinning.flipt} ${Math.round(interference.othersMillicores)}m${reason ? ` — ${reason}` : ""}`,
     );
     if (reason) await sleep(SETTLE_AFTER_STOP_MS);
   }

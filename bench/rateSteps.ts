@@ -2,6 +2,7 @@
  * The pure parts of the open-loop latency measurement: which arrival rates to measure, when to
  * stop, how long a step lasts, the capacity read from the steps, and the sizing derived from it.
  */
+import type { Interference } from "./cpuShare";
 import { LatencySummary } from "./vegeta";
 
 /** The first rates (requests/s); after them the rate doubles. */
@@ -20,6 +21,10 @@ export interface StepRules {
   readonly minSeconds: number;
   /** …and at least long enough for this many requests. */
   readonly minRequests: number;
+  /** A step during which other processes used more of Flipt's core than this (millicores) is measured again… */
+  readonly maxInterferenceMillicores: number;
+  /** …up to this many times in all; the last measurement is kept, with its interference. */
+  readonly maxAttempts: number;
 }
 
 export const DEFAULT_STEP_RULES: StepRules = {
@@ -29,6 +34,8 @@ export const DEFAULT_STEP_RULES: StepRules = {
   maxRate: 128_000,
   minSeconds: 20,
   minRequests: 10_000,
+  maxInterferenceMillicores: 100,
+  maxAttempts: 2,
 };
 
 export interface RateStep {
@@ -41,6 +48,10 @@ export interface RateStep {
   readonly stopReason?: string;
   /** A step between two ladder rates, measured to narrow the capacity down. */
   readonly refinement: boolean;
+  /** What else ran on Flipt's core during the kept measurement. */
+  readonly interference?: Interference;
+  /** Measurements made of this step (more than one when other processes disturbed it). */
+  readonly attempts?: number;
 }
 
 /** Long enough for stable tails: minSeconds, or more at low rates to reach minRequests. */

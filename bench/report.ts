@@ -195,6 +195,8 @@ function latencyRows(results: Extract<BenchResults["sections"]["latency"], { sta
     const label = `${KIND_LABELS[run.kind]}, ${STORAGE_LABELS[run.storage]}`;
     for (const step of [...run.steps].sort((a, b) => a.ratePerSecond - b.ratePerSecond)) {
       const notes = [`${formatRate(step.sentPerSecond)} req/s sent over ${step.durationSeconds} s`];
+      if (step.interference) notes.push(`Flipt ${Math.round(step.interference.fliptMillicores)}m, others ${Math.round(step.interference.othersMillicores)}m of its core`);
+      if ((step.attempts ?? 1) > 1) notes.push(`kept attempt ${step.attempts}`);
       if (step.refinement) notes.push("refinement");
       if (step.stopReason) notes.push(`stop: ${step.stopReason}`);
       rows.push([s, `${label} @ ${formatRate(step.ratePerSecond)} req/s`, latencySummary(step.latencyMs), notes.join("; ")]);
