@@ -35,14 +35,29 @@ export interface RenderedFlipt {
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
+/** A Kubernetes object as render writes it or as the API server returns it. */
+type StackObject = { kind: string; metadata: { name: string }; [k: string]: any };
+
 export function renderedFlipt(files: readonly RenderedFile[]): RenderedFlipt {
-  const objects = files
-    .filter((f) => f.file.endsWith(".yaml")) // Kubernetes objects; render may add other files (a dashboard model)
-    .map((f) => yaml.load(f.content) as { kind: string; metadata: { name: string }; [k: string]: any });
+  // Kubernetes objects only; render may add other files (a dashboard model).
+  return fliptFromObjects(files.filter((f) => f.file.endsWith(".yaml")).map((f) => yaml.load(f.content) as StackObject));
+}
+
+/**
+ * The same from the objects an API server holds after `pulumi up` (the engine tier): Secrets
+ * come back as base64 `data` instead of `stringData`, with their real values.
+ */
+export function fliptFromLiveObjects(objects: readonly StackObject[]): RenderedFlipt {
+  const decoded = (data: Record<string, string> = {}) =>
+    Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, "base64").toString("utf8")]));
+  return fliptFromObjects(objects.map((o) => (o.kind === "Secret" ? { ...o, stringData: { ...decoded(o.data), ...o.stringData } } : o)));
+}
+
+function fliptFromObjects(objects: readonly StackObject[]): RenderedFlipt {
   const names = objectNames();
   const find = (kind: string, name: string) => {
     const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-    if (!found) throw new Error(`the rendered stack has no ${kind} ${name}`);
+    if (!found) throw new Error(`the stack has no ${kind} ${name}`);
     return found;
   };
   const configMap = find("ConfigMap", names.config);
@@ -51,7 +66,7 @@ export function renderedFlipt(files: readonly RenderedFile[]): RenderedFlipt {
   for (const o of objects) if (o.kind === "Secret") secrets.set(o.metadata.name, o.stringData ?? {});
   const container = (list: Container[] | undefined, name: string) => {
     const found = list?.find((c) => c.name === name);
-    if (!found) throw new Error(`the rendered Deployment ${names.deployment} has no container ${name}`);
+    if (!found) throw new Error(`the Deployment ${names.deployment} has no container ${name}`);
     return found;
   };
   return {
@@ -108,9 +123,14 @@ export function relocateDataPath(podPath: string, dataDir: string): string {
   return podPath.startsWith(FLIPT.dataDir) ? path.join(dataDir, podPath.slice(FLIPT.dataDir.length)) : podPath;
 }
 
+/** A `file:` URL under the pod's data volume (sqlite mode's FLIPT_DB_URL), moved into the local data directory. */
+export function relocateDataUrl(value: string, dataDir: string): string {
+  return value.startsWith(`file:${FLIPT.dataDir}`) ? `file:${relocateDataPath(value.slice("file:".length), dataDir)}` : value;
+}
+
 /** FLIPT_DB_URL for the embedded SQLite database: the review stacks' URL, in the local data directory. */
 export function localSqliteUrl(dataDir: string): string {
-  return `file:${relocateDataPath(SQLITE_URL.replace(/^file:/, ""), dataDir)}`;
+  return relocateDataUrl(SQLITE_URL, dataDir);
 }
 
 /**
@@ -249,7 +269,10 @@ export class FliptProcess {
   private run(name: string, container: Container): ManagedProcess {
     const { fliptBin, rendered, local, secretValues, echo } = this.options;
     const [command, ...args] = localCommand(container.command, fliptBin, this.configFile);
-    const env = { PATH: process.env.PATH, HOME: local.dataDir, ...containerEnvironment(container.env, rendered.secrets, secretValues) };
+    const variables = containerEnvironment(container.env, rendered.secrets, secretValues);
+    // A live Secret holds the pod's sqlite path itself (render's holds a placeholder).
+    const relocated = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, relocateDataUrl(value, local.dataDir)]));
+    const env = { PATH: process.env.PATH, HOME: local.dataDir, ...relocated };
     return this.supervisor.spawn(name, command, args, { env, cwd: local.dataDir, logFile: this.logFile, echo });
   }
 }

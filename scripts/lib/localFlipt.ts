@@ -13,7 +13,7 @@ import { renderStack } from "../render";
 import { ENVIRONMENTS, environmentDirectory, FLAGS_ROOT, type Environment } from "../flags/environments";
 import { projectDir } from "../../settings/schema";
 import { FlagsRepository } from "./flagsRepository";
-import { FliptProcess, SecretValues, localGitAuth, localSqliteUrl, renderedFlipt } from "./fliptProcess";
+import { FliptProcess, RenderedFlipt, SecretValues, localGitAuth, localSqliteUrl, renderedFlipt } from "./fliptProcess";
 import { GitServer } from "./gitServer";
 import { Supervisor, freePort } from "./processes";
 
@@ -37,6 +37,10 @@ export interface LocalFliptOptions {
   readonly dbUrl?: string;
   /** What the rendered Git Secret gets; defaults to the credential the Git server accepts. */
   readonly fliptGitCredential?: string;
+  /** The credential the Git server accepts; defaults to a random one. */
+  readonly gitServerCredential?: string;
+  /** Run from these objects instead of render's output (the engine tier reads them back from the API server). */
+  readonly rendered?: RenderedFlipt;
   readonly echo?: NodeJS.WritableStream;
 }
 
@@ -96,7 +100,7 @@ export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<Loc
   };
   const flipt = new FliptProcess(supervisor, {
     fliptBin: options.fliptBin,
-    rendered: renderedFlipt(renderStack(options.stack)),
+    rendered: options.rendered ?? renderedFlipt(renderStack(options.stack)),
     local: {
       httpPort: options.httpPort ?? (await freePort()),
       grpcPort: await freePort(),
@@ -126,7 +130,7 @@ async function startFlagsServer(options: LocalFliptOptions, settings: Settings, 
   });
   const into = isFlagsRoot(options.flagsDir) ? FLAGS_ROOT : settings.git.directory;
   repository.init(options.flagsDir, into);
-  const gitCredential = randomSecret();
+  const gitCredential = options.gitServerCredential ?? randomSecret();
   const gitServer = new GitServer({ gitBin: options.gitBin, projectRoot: path.join(dir, "git"), auth: localGitAuth(settings.git, gitCredential) });
   await gitServer.start();
   options.supervisor.onStop(() => gitServer.stop());

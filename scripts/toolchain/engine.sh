@@ -135,6 +135,13 @@ engine_tool_version() { # <binary> <version args...>
   echo "$version$seconds"
 }
 
+# A plugin has no --version: the release it was built as (generate.go embeds it in the schema).
+built_as() { # <binary> <version>
+  local seconds=""
+  [[ ! -s "$(dirname "$1")/build-seconds" ]] || seconds=" (built in $(cat "$(dirname "$1")/build-seconds")s)"
+  echo "built as $2$seconds"
+}
+
 print_engine_summary() {
   printf '%-10s %s  %s\n' \
     etcd "$ETCD_BIN" "$(engine_tool_version "$ETCD_BIN" --version)" \
@@ -143,6 +150,6 @@ print_engine_summary() {
     kube-scheduler "$KUBE_SCHEDULER_BIN" "$(engine_tool_version "$KUBE_SCHEDULER_BIN" --version)" \
     kwok "$KWOK_BIN" "$(engine_tool_version "$KWOK_BIN" --version)" \
     pulumi "$PULUMI_BIN" "$(engine_tool_version "$PULUMI_BIN" version)" \
-    pulumi-resource-kubernetes "$PULUMI_KUBERNETES_BIN" "$(engine_tool_version "$PULUMI_KUBERNETES_BIN" -version)" \
+    pulumi-resource-kubernetes "$PULUMI_KUBERNETES_BIN" "$(built_as "$PULUMI_KUBERNETES_BIN" "v$PULUMI_KUBERNETES_VERSION")" \
     prometheus-operator-crds "$PROMETHEUS_OPERATOR_CRD_DIR" "$PROMETHEUS_OPERATOR_VERSION"
 }

@@ -1,0 +1,53 @@
+/**
+ * The harness cluster's credentials, made with openssl for each run: a CA, the API server's
+ * serving certificate for 127.0.0.1, the service-account signing key pair, and a random admin
+ * token (a member of system:masters through the API server's static token file).
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export interface ClusterPki {
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly servingCert: string;
+  readonly servingKey: string;
+  readonly serviceAccountKey: string;
+  readonly serviceAccountPublicKey: string;
+  readonly tokenFile: string;
+  readonly adminToken: string;
+}
+
+function openssl(args: string[], cwd: string): void {
+  execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+
+export function makeClusterPki(dir: string): ClusterPki {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = (name: string) => path.join(dir, name);
+  openssl(["req", "-x509", ...EC_KEY, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=flipt-deploy-engine-tier-ca"], dir);
+  openssl(["req", ...EC_KEY, "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver"], dir);
+  fs.writeFileSync(
+    file("apiserver.ext"),
+    "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n",
+  );
+  openssl(["x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "apiserver.ext", "-out", "apiserver.crt"], dir);
+  openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "service-account.key"], dir);
+  openssl(["pkey", "-in", "service-account.key", "-pubout", "-out", "service-account.pub"], dir);
+  const adminToken = randomBytes(24).toString("hex");
+  // token,user,uid,"group1,group2"
+  fs.writeFileSync(file("tokens.csv"), `${adminToken},engine-tier-admin,engine-tier-admin,"system:masters"\n`, { mode: 0o600 });
+  return {
+    caCert: file("ca.crt"),
+    caKey: file("ca.key"),
+    servingCert: file("apiserver.crt"),
+    servingKey: file("apiserver.key"),
+    serviceAccountKey: file("service-account.key"),
+    serviceAccountPublicKey: file("service-account.pub"),
+    tokenFile: file("tokens.csv"),
+    adminToken,
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The engine tier's shared state: one control plane with the cluster's existing world, one Pulumi
+ * engine, and the stacks' settings as render computes them (the expected side of every check).
+ */
+import * as yaml from "js-yaml";
+import { RenderedFile, renderSettings } from "../../scripts/render";
+import { Supervisor } from "../../scripts/lib/processes";
+import { toolchainPaths, ToolchainPaths } from "../../scripts/toolchain/paths";
+import { parseSettings } from "../../settings/parse";
+import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
+import { Settings } from "../../settings/types";
+import { Cluster, startCluster } from "./cluster/controlPlane";
+import { createExistingWorld, ExistingWorld } from "./cluster/existingWorld";
+import { KubeObject } from "./cluster/kubeApi";
+import { Engine, prepareEngine, StackConfig, stackConfig, testSecrets } from "./pulumi/engine";
+
+/** The engine has no PostgreSQL or Grafana provider here: every stack runs in sqlite mode (README). */
+export const ENGINE_OVERRIDES = { databaseMode: "sqlite" } as const;
+
+export interface EngineStack {
+  readonly name: string;
+  readonly config: StackConfig;
+  readonly settings: Settings;
+  /** What `npm run render` writes for this stack, parsed. */
+  readonly rendered: readonly KubeObject[];
+  readonly secrets: Record<string, string>;
+}
+
+/**
+ * A stack made as the README says: `pulumi stack init <name> --copy-config-from <from>` (a review
+ * stack's `from` is dev; by default a stack's own file), the sqlite override, then `overrides`.
+ */
+export function engineStackConfig(name: string, overrides: Record<string, unknown> = {}, from = name, secrets = testSecrets()) {
+  const values = { ...ENGINE_OVERRIDES, ...overrides };
+  return { name, values, secrets, config: stackConfig(from, values, secrets) };
+}
+
+/** engineStackConfig, plus the settings and rendered objects the program should produce from it. */
+export function engineStack(name: string, overrides: Record<string, unknown> = {}, from = name, secrets = testSecrets()): EngineStack {
+  const { values, config } = engineStackConfig(name, overrides, from, secrets);
+  const input = readStackConfig(from, placeholderSecret);
+  const settings = parseSettings({ ...input, stack: name, values: { ...input.values, ...values } });
+  return { name, config, settings, rendered: renderedObjects(renderSettings(settings)), secrets };
+}
+
+export function renderedObjects(files: readonly RenderedFile[]): KubeObject[] {
+  return files.filter((f) => f.file.endsWith(".yaml")).map((f) => yaml.load(f.content) as KubeObject);
+}
+
+export interface EngineWorld {
+  readonly supervisor: Supervisor;
+  readonly paths: ToolchainPaths;
+  readonly cluster: Cluster;
+  readonly world: ExistingWorld;
+  readonly engine: Engine;
+}
+
+/** Starts everything; the caller stops it with `supervisor.stopAll()` (afterAll), also when a test failed. */
+export async function startEngineWorld(stacks: readonly EngineStack[]): Promise<EngineWorld> {
+  const supervisor = new Supervisor();
+  try {
+    const paths = toolchainPaths();
+    const cluster = await startCluster(supervisor, paths);
+    const world = await createExistingWorld(cluster.api, paths.prometheusOperatorCrdDir, stacks.map((s) => s.settings));
+    const engine = prepareEngine(supervisor, paths, cluster.kubeconfig);
+    return { supervisor, paths, cluster, world, engine };
+  } catch (error) {
+    await supervisor.stopAll();
+    throw error;
+  }
+}

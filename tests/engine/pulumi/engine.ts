@@ -1,0 +1,131 @@
+/**
+ * The real Pulumi engine for the engine tier: the CLI built by `setup.sh --engine`, a local state
+ * backend (file:// in a temp dir), the passphrase secrets provider, the real Kubernetes provider
+ * installed into a private PULUMI_HOME, and the random provider's test-only stand-in on PATH.
+ * Each operation runs in its own process (operation.ts).
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { Supervisor } from "../../../scripts/lib/processes";
+import { ToolchainPaths } from "../../../scripts/toolchain/paths";
+import { projectDir, readProjectFile } from "../../../settings/schema";
+import { stackFileFor } from "../../../settings/stackFiles";
+import { OperationKind, OperationRequest, OperationResult } from "./operation";
+
+export const PROJECT = readProjectFile().name;
+/** Where the random provider's stand-in lives; its launcher is named as the CLI looks for it. */
+export const RANDOM_STAND_IN_DIR = path.join(projectDir, "tests", "engine", "random-provider-stand-in");
+const OPERATION_SCRIPT = path.join(__dirname, "operation.ts");
+const TSX = path.join(projectDir, "node_modules", ".bin", "tsx");
+/** Pulumi's own await on a Deployment is 10 minutes; an operation gets a little more. */
+const OPERATION_TIMEOUT_MS = 12 * 60_000;
+
+/** A stack's configuration: plain values as a stack file holds them, and secrets to set encrypted. */
+export interface StackConfig {
+  readonly plain: Record<string, unknown>;
+  readonly secrets: Record<string, string>;
+}
+
+export interface Engine {
+  readonly env: NodeJS.ProcessEnv;
+  readonly workDir: string;
+  /** The local backend's checkpoint of a stack (what `pulumi stack export` prints). */
+  stateFile(stack: string): string;
+  run(op: OperationKind, stack: string, config: StackConfig, options?: { diff?: boolean }): Promise<OperationResult>;
+}
+
+/** Test values for the stack file's `secure:` keys: real secrets, unknown to the repository. */
+export function testSecrets(): Record<string, string> {
+  return {
+    gitCredential: `engine-tier-git-token-${randomBytes(12).toString("hex")}`,
+    postgresAdminPassword: "",
+    grafanaToken: "",
+  };
+}
+
+/**
+ * The configuration `pulumi stack init <stack> --copy-config-from <from>` and `pulumi config set`
+ * would give: every plain value of `from`'s stack file (a review stack's is dev's), `overrides`
+ * on top, and `secrets` in place of the file's placeholders.
+ */
+export function stackConfig(from: string, overrides: Record<string, unknown>, secrets: Record<string, string>): StackConfig {
+  const file = stackFileFor(from);
+  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  const plain: Record<string, unknown> = {};
+  const secretValues: Record<string, string> = {};
+  for (const [key, value] of Object.entries(doc.config)) {
+    const isSecure = value !== null && typeof value === "object" && "secure" in value;
+    if (!isSecure) plain[key] = value;
+    else {
+      const short = key.slice(key.indexOf(":") + 1);
+      if (!(short in secrets)) throw new Error(`no test value for the secret ${key} of ${path.basename(file)}`);
+      secretValues[key] = secrets[short];
+    }
+  }
+  for (const [key, value] of Object.entries(overrides)) plain[key.includes(":") ? key : `${PROJECT}:${key}`] = value;
+  return { plain, secrets: secretValues };
+}
+
+/** Writes the stack file's plain values, keeping what the CLI wrote (encryption salt, secrets). */
+function writeStackFile(workDir: string, stack: string, plain: Record<string, unknown>): void {
+  const file = path.join(workDir, `Pulumi.${stack}.yaml`);
+  const existing = fs.existsSync(file) ? ((yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> }) : {};
+  fs.writeFileSync(file, yaml.dump({ ...existing, config: { ...plain } }, { lineWidth: -1 }));
+}
+
+export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kubeconfig: string): Engine {
+  const dir = supervisor.tempDir("flipt-engine-pulumi");
+  const [home, state, workDir] = ["home", "state", "work"].map((name) => path.join(dir, name));
+  for (const d of [home, state, workDir]) fs.mkdirSync(d);
+  fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: [path.dirname(paths.pulumiBin), RANDOM_STAND_IN_DIR, process.env.PATH].join(path.delimiter),
+    PULUMI_HOME: home,
+    PULUMI_BACKEND_URL: `file://${state}`,
+    PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    // Nothing may be downloaded: a plugin that is not installed fails where it is needed.
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_ACCESS_TOKEN: undefined,
+    KUBECONFIG: kubeconfig,
+  };
+  const install = spawnSync(
+    paths.pulumiBin,
+    ["plugin", "install", "resource", "kubernetes", paths.pulumiKubernetesVersion, "--file", paths.pulumiKubernetesBin],
+    { env, encoding: "utf8", timeout: 120_000 },
+  );
+  if (install.status !== 0) throw new Error(`pulumi plugin install of the Kubernetes provider failed: ${install.stderr || install.error?.message}`);
+
+  let runs = 0;
+  return {
+    env,
+    workDir,
+    stateFile: (stack) => path.join(state, ".pulumi", "stacks", PROJECT, `${stack}.json`),
+    async run(op, stack, config, options = {}) {
+      writeStackFile(workDir, stack, config.plain);
+      const request: OperationRequest = {
+        op,
+        stack,
+        workDir,
+        secrets: Object.fromEntries(Object.entries(config.secrets).map(([key, value]) => [key, { value, secret: true }])),
+        diff: options.diff,
+      };
+      const base = path.join(dir, `${++runs}-${op}-${stack}`);
+      fs.writeFileSync(`${base}.request.json`, JSON.stringify(request));
+      const child = supervisor.spawn(`pulumi ${op} ${stack}`, TSX, [OPERATION_SCRIPT, `${base}.request.json`, `${base}.result.json`], {
+        env,
+        cwd: projectDir,
+        logFile: `${base}.log`,
+      });
+      const exit = await child.exitWithin(OPERATION_TIMEOUT_MS);
+      if (exit.code !== 0 || !fs.existsSync(`${base}.result.json`)) {
+        throw new Error(`the ${op} of ${stack} did not finish (exit ${exit.code ?? exit.signal}):\n${child.tail(40)}`);
+      }
+      return JSON.parse(fs.readFileSync(`${base}.result.json`, "utf8")) as OperationResult;
+    },
+  };
+}
