@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import { Settings } from "../settings/types";
 import { ENV, fliptConfigYaml, fliptEnvironment } from "./fliptConfig";
-import { FLIPT, SECRET_KEYS, commonLabels, fliptConfigPath, objectNames, selectorLabels } from "./names";
+import { FLIPT, SECRET_KEYS, commonLabels, fliptConfigPath, objectNames, selectorLabels, versionedLabels } from "./names";
 
 /**
  * Kubernetes object specs for Flipt, as plain data. `V` is how secret values are carried:
@@ -135,7 +135,7 @@ export function deploymentSpec(settings: Settings): ObjectSpec {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: metadata(settings, names.deployment),
+    metadata: metadata(settings, names.deployment, { labels: versionedLabels(settings) }),
     spec: {
       replicas: settings.replicas,
       revisionHistoryLimit: 5,
@@ -144,7 +144,7 @@ export function deploymentSpec(settings: Settings): ObjectSpec {
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
         metadata: {
-          labels: commonLabels(settings),
+          labels: versionedLabels(settings),
           annotations: { "checksum/config": configChecksum(settings) },
         },
         spec: {

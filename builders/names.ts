@@ -63,15 +63,22 @@ export function selectorLabels(settings: Settings): Record<string, string> {
   };
 }
 
-/** Labels on every object the program creates. */
+/**
+ * Labels on every object the program creates. They do not change with the image: an image bump
+ * then updates the Deployment alone (see versionedLabels), not every object in a PR's preview.
+ */
 export function commonLabels(settings: Settings): Record<string, string> {
   return {
     ...selectorLabels(settings),
-    "app.kubernetes.io/version": imageVersion(settings.image),
     "app.kubernetes.io/component": "flag-server",
     "app.kubernetes.io/part-of": "feature-flags",
     "app.kubernetes.io/managed-by": "pulumi",
   };
+}
+
+/** Common labels plus the running version: on the Deployment and its pods, which are what the image changes. */
+export function versionedLabels(settings: Settings): Record<string, string> {
+  return { ...commonLabels(settings), "app.kubernetes.io/version": imageVersion(settings.image) };
 }
 
 export function fliptServiceHost(settings: Settings): string {

@@ -1,7 +1,7 @@
 import { FLIPT_URL_KEY } from "../settings/parse";
 import { ServiceTarget, Settings } from "../settings/types";
 import { ObjectSpec } from "./kubernetes";
-import { fliptGrpcAddress, fliptUrl, imageVersion } from "./names";
+import { fliptGrpcAddress, fliptUrl } from "./names";
 
 /**
  * Annotations the Kubernetes provider reads on a Patch resource (pulumi-kubernetes'
@@ -63,7 +63,6 @@ export function serviceConfigData(settings: Settings, target: ServiceTarget): Re
 export function serviceConfigLabels(settings: Settings): Record<string, string> {
   return {
     "app.kubernetes.io/instance": settings.namespace,
-    "app.kubernetes.io/version": imageVersion(settings.image),
     "app.kubernetes.io/component": "flipt-client-config",
     "app.kubernetes.io/part-of": "feature-flags",
     "app.kubernetes.io/managed-by": "pulumi",

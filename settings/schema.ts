@@ -25,9 +25,12 @@ export interface ProjectFile {
 export function readProjectFile(dir: string = projectDir): ProjectFile {
   const doc = yaml.load(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as {
     name: string;
-    config?: Record<string, { type: ConfigType; description?: string; default?: unknown; secret?: boolean }>;
+    config?: Record<string, { type: ConfigType; description?: string; default?: unknown; secret?: boolean; value?: unknown }>;
   };
-  const config = Object.entries(doc.config ?? {}).map(([key, decl]) => ({
+  // Namespaced keys (kubernetes:…) set a provider's configuration for every stack; they are not the program's.
+  const config = Object.entries(doc.config ?? {})
+    .filter(([key]) => !key.includes(":"))
+    .map(([key, decl]) => ({
     key,
     type: decl.type,
     description: decl.description ?? "",
