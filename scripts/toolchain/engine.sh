@@ -8,6 +8,7 @@
 # it and all its dependencies; versions.env names the same versions for the cache paths
 # and the version stamps, and build_wrapper checks that the two agree.
 
+# shellcheck disable=SC2154  # toolchain_dir is setup.sh's
 engine_modules_dir="$toolchain_dir/modules"
 
 # Fails unless the wrapper module's go.mod requires <module> at <version>.

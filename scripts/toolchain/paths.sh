@@ -2,7 +2,7 @@
 # shellcheck disable=SC2034  # the variables are for the scripts that source this file
 # Where the toolchain lives. Source it; it defines variables and exports nothing:
 #   TOOLCHAIN_CACHE_DIR  FLIPT_VERSION  ACTIONLINT_VERSION (and the rest of versions.env)
-#   FLIPT_BIN  FLIPT_UNAVAILABLE_FILE  ACTIONLINT_BIN  VEGETA_BIN  PG_BINDIR  PROMETHEUS_BIN  PROMTOOL_BIN  WRK_BIN  GIT_BIN
+#   FLIPT_BIN  FLIPT_UNAVAILABLE_FILE  ACTIONLINT_BIN  VEGETA_BIN  PG_BINDIR  PROMETHEUS_BIN  PROMTOOL_BIN  WRK_BIN  GIT_BIN  SHELLCHECK_BIN
 #   PYTHON_TOOLS_DIR  KUBERNETES_VALIDATE_BIN  CHECKOV_BIN
 #   engine tier: ETCD_BIN  KUBE_APISERVER_BIN  KUBE_CONTROLLER_MANAGER_BIN  KUBE_SCHEDULER_BIN  KWOK_BIN
 #   PULUMI_BIN  PULUMI_KUBERNETES_BIN  PROMETHEUS_OPERATOR_CRD_DIR
@@ -44,3 +44,4 @@ PROMETHEUS_BIN="$(command -v prometheus || echo /usr/bin/prometheus)"
 PROMTOOL_BIN="$(command -v promtool || echo /usr/bin/promtool)"
 WRK_BIN="$(command -v wrk || echo /usr/bin/wrk)"
 GIT_BIN="$(command -v git || echo /usr/bin/git)"
+SHELLCHECK_BIN="$(command -v shellcheck || echo /usr/bin/shellcheck)"

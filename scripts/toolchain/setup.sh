@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Installs and builds every tool the local runner, the end-to-end tests, the
-# benchmarks and CI need: PostgreSQL (>= 15), Prometheus + promtool, git, wrk,
+# benchmarks and CI need: PostgreSQL (>= 15), Prometheus + promtool, git, wrk, shellcheck,
 # Flipt, actionlint, vegeta, and kubernetes-validate + checkov (PyPI, in a virtualenv).
 # With --engine, also the engine tier's tools (engine.sh): etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kwok, the Prometheus Operator's CRDs, the
@@ -54,6 +54,8 @@ missing_packages() {
   [[ -n "$PG_BINDIR" ]] || echo postgresql
   [[ -x "$PROMETHEUS_BIN" && -x "$PROMTOOL_BIN" ]] || echo prometheus
   [[ -x "$WRK_BIN" ]] || echo wrk
+  # actionlint runs shellcheck on the workflows' run: scripts when it is on PATH.
+  [[ -x "$SHELLCHECK_BIN" ]] || echo shellcheck
 }
 
 # Tests start their own servers on free loopback ports, so the packages' own
@@ -229,6 +231,7 @@ print_summary() {
     promtool "$PROMTOOL_BIN" "$(first_line "$PROMTOOL_BIN" --version)" \
     wrk "$WRK_BIN" "$(first_line "$WRK_BIN" -v)" \
     git "$GIT_BIN" "$(first_line "$GIT_BIN" --version)" \
+    shellcheck "$SHELLCHECK_BIN" "$("$SHELLCHECK_BIN" --version 2>/dev/null | sed -n 's/^version: //p')" \
     kubernetes-validate "$KUBERNETES_VALIDATE_BIN" "$(python_tool_version kubernetes-validate)" \
     checkov "$CHECKOV_BIN" "$(python_tool_version checkov)"
 }
