@@ -4,8 +4,10 @@
  * This works whatever reporters the command line selects (CI adds its own).
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { RunnerTestCase } from "vitest";
+import type { TestProject } from "vitest/node";
 import { textTable } from "../../../scripts/flags/table";
 
 declare module "vitest" {
@@ -83,4 +85,21 @@ export function summaryTable(rows: readonly SummaryRow[]): string {
     ["scenario", "test", "result", "time", "measured"],
     byScenarioNumber(rows).map((row) => [row.scenario, row.test, row.result, `${row.seconds}s`, figures(row)]),
   );
+}
+
+/**
+ * For a tier's global setup: provides a fresh summary directory for the run and returns the
+ * teardown that prints the table under `title`, then `footer` when there is one.
+ */
+export function provideSummary(project: TestProject, title: string, footer?: string): () => void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flipt-summary-"));
+  project.provide("e2eSummaryDir", dir);
+  // An interrupted run skips the teardown; the directory still goes.
+  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  return () => {
+    const rows = readRows(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.stdout.write(`\n${title} (${rows.length} tests)\n${summaryTable(rows)}\n\n`);
+    if (footer) process.stdout.write(`${footer}\n\n`);
+  };
 }
