@@ -48,7 +48,7 @@ kubernetes_ldflags() {
 build_kubernetes() {
   [[ -x "$KUBE_APISERVER_BIN" && -x "$KUBE_CONTROLLER_MANAGER_BIN" && -x "$KUBE_SCHEDULER_BIN" ]] && return 0
   require_wrapper_pin "$engine_modules_dir/kubernetes" k8s.io/kubernetes "$KUBERNETES_VERSION"
-  build_wrapper "kube-apiserver, kube-controller-manager, kube-scheduler $KUBERNETES_VERSION (about 10 minutes cold on 2 cores)" \
+  build_wrapper "kube-apiserver, kube-controller-manager, kube-scheduler $KUBERNETES_VERSION (about 4 minutes cold)" \
     "$engine_modules_dir/kubernetes" "$(dirname "$KUBE_APISERVER_BIN")" "$(kubernetes_ldflags)" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
 }
@@ -69,7 +69,7 @@ build_kwok() {
 build_pulumi() {
   [[ -x "$PULUMI_BIN" ]] && return 0
   require_wrapper_pin "$engine_modules_dir/pulumi" github.com/pulumi/pulumi/pkg/v3 "$PULUMI_VERSION"
-  build_wrapper "Pulumi CLI $PULUMI_VERSION (about 8 minutes cold)" "$engine_modules_dir/pulumi" "$(dirname "$PULUMI_BIN")" \
+  build_wrapper "Pulumi CLI $PULUMI_VERSION (about 3 minutes cold)" "$engine_modules_dir/pulumi" "$(dirname "$PULUMI_BIN")" \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
 
@@ -93,7 +93,7 @@ build_kubernetes_provider() {
     die "could not drop the sdk/v4 replace from $source/go.mod"
   (cd "$source/cmd/pulumi-resource-kubernetes" && VERSION="$PULUMI_KUBERNETES_VERSION" GOTOOLCHAIN=local GOFLAGS=-mod=mod \
       "$GO_BIN" run ./generate.go) >"$out/generate.log" 2>&1 || { cat "$out/generate.log" >&2; die "the provider's generate.go failed"; }
-  WRAPPER_MOD=mod build_wrapper "pulumi-resource-kubernetes v$PULUMI_KUBERNETES_VERSION (about 15 minutes cold)" "$source" "$out" \
+  WRAPPER_MOD=mod build_wrapper "pulumi-resource-kubernetes v$PULUMI_KUBERNETES_VERSION (about 6 minutes cold)" "$source" "$out" \
     "-X $module/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" ./cmd/pulumi-resource-kubernetes
   rm -rf "$source"
 }

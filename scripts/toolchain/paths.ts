@@ -95,7 +95,7 @@ export function toolchainPaths(env: NodeJS.ProcessEnv = process.env): ToolchainP
 
 /**
  * Installs and builds whatever is missing (scripts/toolchain/setup.sh; seconds when
- * warm, about five minutes for a cold Flipt build, about forty more for the engine tier's
+ * warm, about five minutes for a cold Flipt build, about sixteen more for the engine tier's
  * tools with `engine`) and returns the paths. The script's output goes to this process's
  * stderr so that stdout stays the caller's.
  */

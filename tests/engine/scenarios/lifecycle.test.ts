@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardConfigMapName } from "../../../builders/dashboard";
 import { SQLITE_URL } from "../../../builders/database";
 import { FLIPT, fliptGrpcAddress, fliptUrl, objectNames } from "../../../builders/names";
-import { PATCH_ANNOTATIONS } from "../../../builders/serviceConfig";
+import { CREATED_CONFIG_MAP_SUFFIX, PATCH_ANNOTATIONS, serviceConfigMapName } from "../../../builders/serviceConfig";
 import { stackObjectSpecs } from "../../../builders/stackObjects";
 import { flagFileName } from "../../../scripts/flags/document";
 import { fliptFromLiveObjects } from "../../../scripts/lib/fliptProcess";
@@ -111,7 +111,7 @@ function patchedTargets(): ServiceTarget[] {
 }
 
 async function configMapOf(target: ServiceTarget): Promise<KubeObject | undefined> {
-  return api().get("v1", "ConfigMap", target.existingConfigMap ?? `${target.name}-flipt`, target.namespace);
+  return api().get("v1", "ConfigMap", serviceConfigMapName(target), target.namespace);
 }
 
 describe("1. Preview of a new review stack", () => {
@@ -213,7 +213,7 @@ describe("3. FLIPT_URL reaches the services", () => {
     const created = DEV.settings.services.targets.filter((t) => !t.existingConfigMap);
     for (const target of created) {
       const configMap = (await configMapOf(target))!;
-      expect(configMap.metadata.name).toBe(`${target.name}-flipt`);
+      expect(configMap.metadata.name).toBe(`${target.name}${CREATED_CONFIG_MAP_SUFFIX}`);
       expect(configMap.data?.[FLIPT_URL_KEY]).toBe(fliptUrl(DEV.settings));
     }
     expect(devOutputs.serviceConfig.value).toMatchObject({ "gate/control-api": { kind: "created", configMap: "control-api-flipt" } });
@@ -372,7 +372,7 @@ describe("6. Destroy", () => {
         expect(configMap?.data).toEqual(serviceOwnData(target));
         expect(managersOf(configMap!, ["f:data"])).toEqual([SERVICE_RELEASE_MANAGER]);
       } else {
-        expect(configMap, `${target.namespace}/${target.name}-flipt`).toBeUndefined();
+        expect(configMap, `${target.namespace}/${serviceConfigMapName(target)}`).toBeUndefined();
       }
     }
     figure(task, "deleted", result.changeSummary.delete);
