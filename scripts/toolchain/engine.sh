@@ -35,6 +35,11 @@ build_wrapper() { # <name> <wrapper dir> <out dir> <ldflags> <package>...
   log "built $name in $(( SECONDS - begin ))s"
 }
 
+# Downloads <module>@<version> through the module proxy and prints its directory in the module cache.
+module_dir() { # <module>@<version>
+  GOTOOLCHAIN=local "$GO_BIN" mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
+}
+
 kubernetes_ldflags() {
   local major="${KUBERNETES_VERSION#v}" minor
   minor="${major#*.}" && minor="${minor%%.*}" && major="${major%%.*}"
@@ -85,8 +90,7 @@ build_kubernetes_provider() {
   mkdir -p "$out"
   log "downloading $module@$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION (the source of release v$PULUMI_KUBERNETES_VERSION)"
   local dir
-  dir="$(GOTOOLCHAIN=local "$GO_BIN" mod download -json "$module@$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  dir="$(module_dir "$module@$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION")"
   [[ -d "$dir" ]] || die "the Go module proxy did not provide $module@$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION"
   rm -rf "$source" && cp -r "$dir" "$source" && chmod -R u+w "$source"
   (cd "$source" && "$GO_BIN" mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4) ||
@@ -105,8 +109,7 @@ fetch_prometheus_operator_crds() {
   (( missing )) || return 0
   local module=github.com/prometheus-operator/prometheus-operator dir
   log "downloading the CRDs of $module@$PROMETHEUS_OPERATOR_VERSION"
-  dir="$(GOTOOLCHAIN=local "$GO_BIN" mod download -json "$module@$PROMETHEUS_OPERATOR_VERSION" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  dir="$(module_dir "$module@$PROMETHEUS_OPERATOR_VERSION")"
   [[ -d "$dir/example/prometheus-operator-crd" ]] || die "$module@$PROMETHEUS_OPERATOR_VERSION has no example/prometheus-operator-crd"
   mkdir -p "$PROMETHEUS_OPERATOR_CRD_DIR"
   for crd in "${names[@]}"; do
@@ -130,17 +133,19 @@ build_engine_tools() {
 engine_tool_version() { # <binary> <version args...>
   local bin="$1"
   shift
-  local version seconds=""
-  version="$(first_line "$bin" "$@")"
-  [[ ! -s "$(dirname "$bin")/build-seconds" ]] || seconds=" (built in $(cat "$(dirname "$bin")/build-seconds")s)"
-  echo "$version$seconds"
+  echo "$(first_line "$bin" "$@")$(build_time_note "$bin")"
+}
+
+# " (built in Ns)" when setup built <binary> and recorded how long it took.
+build_time_note() { # <binary>
+  local file
+  file="$(dirname "$1")/build-seconds"
+  [[ ! -s "$file" ]] || echo " (built in $(cat "$file")s)"
 }
 
 # A plugin has no --version: the release it was built as (generate.go embeds it in the schema).
 built_as() { # <binary> <version>
-  local seconds=""
-  [[ ! -s "$(dirname "$1")/build-seconds" ]] || seconds=" (built in $(cat "$(dirname "$1")/build-seconds")s)"
-  echo "built as $2$seconds"
+  echo "built as $2$(build_time_note "$1")"
 }
 
 print_engine_summary() {
