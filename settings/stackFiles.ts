@@ -10,6 +10,11 @@ export type SecretStandIn = (key: string) => string;
 /** Render's stand-in: visible in the output, obviously not a real secret. */
 export const placeholderSecret: SecretStandIn = (key) => `<secret:${key}>`;
 
+/** A stack file's encrypted value: `key: {secure: <ciphertext>}`. */
+export function isSecureValue(value: unknown): boolean {
+  return value !== null && typeof value === "object" && "secure" in value;
+}
+
 /** The stack whose file a review stack (`pr-<n>`) is made from, as the review workflow does. */
 export const REVIEW_STACK_BASE = "dev";
 
@@ -38,7 +43,7 @@ export function readStackConfig(stack: string, secretStandIn: SecretStandIn, dir
   for (const [fullKey, value] of Object.entries(doc.config ?? {})) {
     if (!fullKey.startsWith(prefix)) continue; // provider settings such as kubernetes:context
     const key = fullKey.slice(prefix.length);
-    if (value !== null && typeof value === "object" && "secure" in value) {
+    if (isSecureValue(value)) {
       values[key] = secretStandIn(key);
       secretKeys.add(key);
     } else {

@@ -10,7 +10,7 @@ import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
 import { Cluster, startCluster } from "./cluster/controlPlane";
-import { createExistingWorld, ExistingWorld } from "./cluster/existingWorld";
+import { createExistingWorld } from "./cluster/existingWorld";
 import { KubeObject } from "./cluster/kubeApi";
 import { Engine, prepareEngine, StackConfig, stackConfig, testSecrets } from "./pulumi/engine";
 
@@ -51,7 +51,6 @@ export interface EngineWorld {
   readonly supervisor: Supervisor;
   readonly paths: ToolchainPaths;
   readonly cluster: Cluster;
-  readonly world: ExistingWorld;
   readonly engine: Engine;
 }
 
@@ -61,9 +60,9 @@ export async function startEngineWorld(stacks: readonly EngineStack[]): Promise<
   try {
     const paths = toolchainPaths();
     const cluster = await startCluster(supervisor, paths);
-    const world = await createExistingWorld(cluster.api, paths.prometheusOperatorCrdDir, stacks.map((s) => s.settings));
+    await createExistingWorld(cluster.api, paths.prometheusOperatorCrdDir, stacks.map((s) => s.settings));
     const engine = prepareEngine(supervisor, paths, cluster.kubeconfig);
-    return { supervisor, paths, cluster, world, engine };
+    return { supervisor, paths, cluster, engine };
   } catch (error) {
     await supervisor.stopAll();
     throw error;

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { freePort, ManagedProcess, Supervisor, waitFor } from "../../../scripts/lib/processes";
+import { freePort, Supervisor, waitFor } from "../../../scripts/lib/processes";
 import { ToolchainPaths } from "../../../scripts/toolchain/paths";
 import { KubeApi, KubeObject } from "./kubeApi";
 import { makeClusterPki } from "./pki";
@@ -26,7 +26,6 @@ export interface Cluster {
   readonly kubeconfig: string;
   /** Milliseconds from the first process start until the node is Ready and controllers run. */
   readonly startMs: number;
-  readonly processes: readonly ManagedProcess[];
 }
 
 export function kubeconfigDocument(server: string, caCert: string, token: string): string {
@@ -165,5 +164,5 @@ export async function startCluster(supervisor: Supervisor, paths: ToolchainPaths
     },
     { timeoutMs: START_TIMEOUT_MS, what: `node ${NODE_NAME} Ready and the default ServiceAccount` },
   );
-  return { api, kubeconfig, startMs: Date.now() - started, processes: [...processes] };
+  return { api, kubeconfig, startMs: Date.now() - started };
 }

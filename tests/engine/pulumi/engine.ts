@@ -12,7 +12,7 @@ import * as yaml from "js-yaml";
 import { Supervisor } from "../../../scripts/lib/processes";
 import { ToolchainPaths } from "../../../scripts/toolchain/paths";
 import { projectDir, readProjectFile } from "../../../settings/schema";
-import { stackFileFor } from "../../../settings/stackFiles";
+import { isSecureValue, stackFileFor } from "../../../settings/stackFiles";
 import { OperationKind, OperationRequest, OperationResult } from "./operation";
 
 export const PROJECT = readProjectFile().name;
@@ -30,8 +30,6 @@ export interface StackConfig {
 }
 
 export interface Engine {
-  readonly env: NodeJS.ProcessEnv;
-  readonly workDir: string;
   /** The local backend's checkpoint of a stack (what `pulumi stack export` prints). */
   stateFile(stack: string): string;
   run(op: OperationKind, stack: string, config: StackConfig, options?: { diff?: boolean }): Promise<OperationResult>;
@@ -57,8 +55,7 @@ export function stackConfig(from: string, overrides: Record<string, unknown>, se
   const plain: Record<string, unknown> = {};
   const secretValues: Record<string, string> = {};
   for (const [key, value] of Object.entries(doc.config)) {
-    const isSecure = value !== null && typeof value === "object" && "secure" in value;
-    if (!isSecure) plain[key] = value;
+    if (!isSecureValue(value)) plain[key] = value;
     else {
       const short = key.slice(key.indexOf(":") + 1);
       if (!(short in secrets)) throw new Error(`no test value for the secret ${key} of ${path.basename(file)}`);
@@ -102,8 +99,6 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
 
   let runs = 0;
   return {
-    env,
-    workDir,
     stateFile: (stack) => path.join(state, ".pulumi", "stacks", PROJECT, `${stack}.json`),
     async run(op, stack, config, options = {}) {
       writeStackFile(workDir, stack, config.plain);

@@ -106,6 +106,11 @@ function devExpected(): KubeObject[] {
   return stackObjectSpecs(DEV.settings, { dbUrl: SQLITE_URL, bootstrapToken, gitCredential: DEV.secrets.gitCredential }) as unknown as KubeObject[];
 }
 
+/** The dev stack's Flipt Deployment as the API server holds it now. */
+async function devDeployment(): Promise<any> {
+  return api().get("apps/v1", "Deployment", objectNames().deployment, DEV.settings.namespace);
+}
+
 function patchedTargets(): ServiceTarget[] {
   return DEV.settings.services.targets.filter((t) => t.existingConfigMap);
 }
@@ -161,7 +166,7 @@ describe("2. Up", () => {
 
   it("the Deployment is Available with its pod Running and Ready on the simulated node", async () => {
     const namespace = DEV.settings.namespace;
-    const deployment = (await api().get("apps/v1", "Deployment", objectNames().deployment, namespace)) as any;
+    const deployment = await devDeployment();
     expect(deployment.status.availableReplicas).toBe(DEV.settings.replicas);
     expect(deployment.status.conditions.find((c: any) => c.type === "Available").status).toBe("True");
     const pods = (await api().list("v1", "Pod", namespace)) as any[];
@@ -174,7 +179,7 @@ describe("2. Up", () => {
     const namespace = DEV.settings.namespace;
     const ns = await api().get("v1", "Namespace", namespace);
     expect(ns?.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
-    const deployment = (await api().get("apps/v1", "Deployment", objectNames().deployment, namespace)) as any;
+    const deployment = await devDeployment();
     const pod = (spec: any): KubeObject => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "admission-probe", namespace }, spec });
     const admitted = await api().dryRunCreate(pod(deployment.spec.template.spec));
     expect(admitted.status, JSON.stringify(admitted.body)).toBe(201);
@@ -346,11 +351,11 @@ describe("5. A change reviews well", () => {
 
   it("up applies it: the new image and config are live and the pods rolled", async ({ task }) => {
     const namespace = DEV.settings.namespace;
-    const before = (await api().get("apps/v1", "Deployment", objectNames().deployment, namespace)) as any;
+    const before = await devDeployment();
     const result = expectOk(await run("up", DEV_CHANGED, task));
     expect(result.changeSummary.update).toBe(3);
     expect(result.changeSummary.replace).toBeUndefined();
-    const after = (await api().get("apps/v1", "Deployment", objectNames().deployment, namespace)) as any;
+    const after = await devDeployment();
     expect(after.spec.template.spec.containers[0].image).toBe(CHANGED_IMAGE);
     expect(after.spec.template.metadata.annotations["checksum/config"]).not.toBe(before.spec.template.metadata.annotations["checksum/config"]);
     expect(after.metadata.generation).toBeGreaterThan(before.metadata.generation);
