@@ -360,14 +360,8 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const tools = toolchainPaths();
   const machine = machineInfo(tools);
-  const sections: Sections = {
-    propagation: { status: "not selected" },
-    evaluation: { status: "not selected" },
-    footprint: { status: "not selected" },
-    program: { status: "not selected" },
-    tuning: { status: "not selected" },
-    latency: { status: "not selected" },
-  };
+  // Every section starts unselected; the list of sections is SECTIONS.
+  const sections = Object.fromEntries(SECTIONS.map((name) => [name, { status: "not selected" }])) as Sections;
 
   const runnable = new Set<SectionName>();
   for (const name of options.only) {
