@@ -1,4 +1,4 @@
-import { environmentDirectory, ENVIRONMENTS, FLAGS_ROOT, isEnvironment, type Environment } from "../scripts/flags/environments";
+import { environmentDirectory, ENVIRONMENTS, FLAGS_ROOT, isEnvironment, type Environment } from "./environments";
 import { ConfigDeclaration } from "./schema";
 import {
   DatabaseMode, GitAuth, LogLevel, MonitoringSettings, PostgresSettings, ServiceTarget, Settings, SslMode,

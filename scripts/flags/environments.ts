@@ -1,28 +1,9 @@
 import { UserError } from "./errors";
 import type { FolderFile } from "./folder";
+import { ENVIRONMENTS, isEnvironment, type Environment } from "../../settings/environments";
 
-/**
- * The flag environments and where their flags live: the one definition the flags tool, the
- * settings, `npm run local`, the e2e tests and the workflows use. A change lands in the first
- * environment and is promoted towards the last, which is live.
- */
-export const ENVIRONMENTS = ["dev", "prod"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
-
-/** The environment whose flags production services evaluate: a change there is live on merge. */
-export const LIVE_ENVIRONMENT: Environment = "prod";
-
-/** The folder of this repository that holds one directory per environment. */
-export const FLAGS_ROOT = "flags";
-
-/** `flags/<environment>`: the directory a stack serving `environment` sets as gitDirectory. */
-export function environmentDirectory(environment: Environment, root: string = FLAGS_ROOT): string {
-  return `${root}/${environment}`;
-}
-
-export function isEnvironment(value: unknown): value is Environment {
-  return (ENVIRONMENTS as readonly unknown[]).includes(value);
-}
+// The environments themselves are defined where the settings own them; the flags tool adds how it reads them.
+export { ENVIRONMENTS, LIVE_ENVIRONMENT, FLAGS_ROOT, environmentDirectory, isEnvironment, type Environment } from "../../settings/environments";
 
 /** Reads an `--env`-style option; a user error names the option, the value and the choices. */
 export function requireEnvironment(value: string, option: string): Environment {

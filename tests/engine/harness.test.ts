@@ -1,11 +1,11 @@
 // Fast tier: the engine tier's pure helpers (the scenarios themselves run with npm run test:engine).
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { differencesFromLive, secretAsLive } from "./cluster/compare";
-import { KUBE_CONTEXTS, kubeconfigDocument } from "./cluster/controlPlane";
+import { differencesFromLive, secretAsLive } from "./compare";
+import { KUBE_CONTEXTS, kubeconfigDocument } from "../../scripts/lib/cluster/controlPlane";
 import { engineStack } from "./harness";
-import { stackConfig } from "./pulumi/engine";
-import { generatePassword, passwordInputProblems } from "./random-provider-stand-in/passwords";
+import { stackConfig } from "../../scripts/lib/engine/engine";
+import { generatePassword, passwordInputProblems } from "../../scripts/lib/engine/random-provider-stand-in/passwords";
 
 describe("rendered versus live", () => {
   it.each([

@@ -9,10 +9,10 @@ import { toolchainPaths, ToolchainPaths } from "../../scripts/toolchain/paths";
 import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
-import { Cluster, startCluster } from "./cluster/controlPlane";
-import { createExistingWorld } from "./cluster/existingWorld";
-import { KubeObject } from "./cluster/kubeApi";
-import { Engine, prepareEngine, StackConfig, stackConfig, testSecrets } from "./pulumi/engine";
+import { Cluster, startCluster } from "../../scripts/lib/cluster/controlPlane";
+import { createExistingWorld } from "../../scripts/lib/cluster/existingWorld";
+import { KubeObject } from "../../scripts/lib/cluster/kubeApi";
+import { Engine, prepareEngine, StackConfig, stackConfig, testSecrets } from "../../scripts/lib/engine/engine";
 
 /** The engine has no PostgreSQL or Grafana provider here: every stack runs in sqlite mode (README). */
 export const ENGINE_OVERRIDES = { databaseMode: "sqlite" } as const;

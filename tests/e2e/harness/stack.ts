@@ -10,7 +10,7 @@ import { Supervisor } from "../../../scripts/lib/processes";
 import { describe } from "vitest";
 import { ToolchainPaths, fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
 import { PostgresSettings } from "../../../settings/types";
-import { PostgresServer } from "./postgres";
+import { PostgresServer } from "../../../scripts/lib/postgres";
 
 /** Why the Flipt server cannot run on this machine (see scripts/toolchain/setup.sh), or undefined. */
 export const FLIPT_UNAVAILABLE = fliptUnavailableReason(toolchainPaths());

@@ -20,12 +20,12 @@ import { FLIPT_URL_KEY } from "../../../settings/parse";
 import { ServiceTarget } from "../../../settings/types";
 import { figure } from "../../e2e/harness/summary";
 import { writeArtifact } from "../artifacts";
-import { differencesFromLive, secretAsLive } from "../cluster/compare";
-import { NODE_NAME } from "../cluster/controlPlane";
-import { SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData } from "../cluster/existingWorld";
-import { KubeObject, managersOf } from "../cluster/kubeApi";
+import { differencesFromLive, secretAsLive } from "../compare";
+import { NODE_NAME } from "../../../scripts/lib/cluster/controlPlane";
+import { SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData } from "../../../scripts/lib/cluster/existingWorld";
+import { KubeObject, managersOf } from "../../../scripts/lib/cluster/kubeApi";
 import { EngineStack, engineStack, engineStackConfig, EngineWorld, startEngineWorld } from "../harness";
-import { OperationResult } from "../pulumi/operation";
+import { OperationResult } from "../../../scripts/lib/engine/operation";
 
 type Task = Parameters<typeof figure>[0];
 

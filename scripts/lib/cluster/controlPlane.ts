@@ -9,8 +9,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { freePort, Supervisor, waitFor } from "../../../scripts/lib/processes";
-import { ToolchainPaths } from "../../../scripts/toolchain/paths";
+import { freePort, Supervisor, waitFor } from "../processes";
+import { ToolchainPaths } from "../../toolchain/paths";
 import { KubeApi, KubeObject } from "./kubeApi";
 import { makeClusterPki } from "./pki";
 

@@ -1,6 +1,6 @@
 /**
  * One Pulumi operation on one stack through the Automation API, in a process of its own:
- * `tsx tests/engine/pulumi/operation.ts <request.json> <result.json>`.
+ * `tsx scripts/lib/engine/operation.ts <request.json> <result.json>`.
  *
  * The program is the repository's index.ts, imported by an inline program: the Pulumi CLI talks
  * to @pulumi/pulumi's in-process language server (`--client`), because no pulumi-language-nodejs

@@ -1,5 +1,5 @@
 /**
- * A throw-away PostgreSQL server for the end-to-end tests: its own `initdb` with password
+ * A throw-away PostgreSQL server for the end-to-end tests, the engine tier and deploy:local: its own `initdb` with password
  * (SCRAM) authentication for every connection, listening on 127.0.0.1 on a free port, its socket
  * and data in a temporary directory. PostgreSQL refuses to run as root, so when the tests run as
  * root the server runs as an unprivileged system user that owns the directory.
@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ManagedProcess, Supervisor, freePort, waitFor } from "../../../scripts/lib/processes";
+import { ManagedProcess, Supervisor, freePort, waitFor } from "./processes";
 
 /** The unprivileged account the server runs as when the tests run as root. */
 const SERVER_USER = "flipt-e2e";

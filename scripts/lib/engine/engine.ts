@@ -9,15 +9,15 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { Supervisor } from "../../../scripts/lib/processes";
-import { ToolchainPaths } from "../../../scripts/toolchain/paths";
+import { Supervisor } from "../processes";
+import { ToolchainPaths } from "../../toolchain/paths";
 import { projectDir, readProjectFile } from "../../../settings/schema";
 import { isSecureValue, stackFileFor } from "../../../settings/stackFiles";
 import { OperationKind, OperationRequest, OperationResult } from "./operation";
 
 export const PROJECT = readProjectFile().name;
 /** Where the random provider's stand-in lives; its launcher is named as the CLI looks for it. */
-export const RANDOM_STAND_IN_DIR = path.join(projectDir, "tests", "engine", "random-provider-stand-in");
+export const RANDOM_STAND_IN_DIR = path.join(__dirname, "random-provider-stand-in");
 const OPERATION_SCRIPT = path.join(__dirname, "operation.ts");
 const TSX = path.join(projectDir, "node_modules", ".bin", "tsx");
 /** Pulumi's own await on a Deployment is 10 minutes; an operation gets a little more. */

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { waitFor } from "../../../scripts/lib/processes";
+import { waitFor } from "../processes";
 import { ServiceTarget, Settings } from "../../../settings/types";
 import { KubeApi, KubeObject } from "./kubeApi";
 
