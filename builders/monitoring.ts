@@ -85,7 +85,7 @@ export interface RuleGroup {
   readonly rules: readonly AlertRule[];
 }
 
-/** The alert names, used by the rules, the tests and the README's runbook. */
+/** The alert names, used by the rules, the tests and the alert runbook in docs/operating.md. */
 export const ALERTS = {
   down: "FliptDown",
   gitSyncFailing: "FliptGitSyncFailing",

@@ -1,12 +1,13 @@
 /**
- * The README's configuration table, generated from Pulumi.yaml's `config:` block.
- * `npm run config-reference` rewrites the table in README.md; a test fails when they differ.
+ * The configuration reference's table (docs/configuration.md), generated from Pulumi.yaml's
+ * `config:` block. `npm run config-reference` rewrites the table in that document; a test fails
+ * when they differ.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigDeclaration, projectDir, readProjectFile } from "../settings/schema";
 
-export const README = path.join(projectDir, "README.md");
+export const CONFIG_REFERENCE_DOC = path.join(projectDir, "docs", "configuration.md");
 const START = "<!-- config-reference:start (generated from Pulumi.yaml by `npm run config-reference`) -->";
 const END = "<!-- config-reference:end -->";
 
@@ -24,22 +25,23 @@ export function configReferenceTable(): string {
   return ["| Key | Type | Default | Description |", "|---|---|---|---|", ...rows].join("\n");
 }
 
-/** The README's current table (between the markers), or undefined when the markers are missing. */
-export function readmeConfigTable(readme: string = fs.readFileSync(README, "utf8")): string | undefined {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
+/** The table docs/configuration.md holds now (between the markers), or undefined when the markers are missing. */
+export function documentedConfigTable(doc: string = fs.readFileSync(CONFIG_REFERENCE_DOC, "utf8")): string | undefined {
+  const start = doc.indexOf(START);
+  const end = doc.indexOf(END);
   if (start < 0 || end < start) return undefined;
-  return readme.slice(start + START.length, end).trim();
+  return doc.slice(start + START.length, end).trim();
 }
 
 function main(): void {
-  const readme = fs.readFileSync(README, "utf8");
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md lacks the markers ${START} … ${END}`);
-  const updated = `${readme.slice(0, start + START.length)}\n${configReferenceTable()}\n${readme.slice(end)}`;
-  fs.writeFileSync(README, updated);
-  process.stdout.write(`README.md configuration table: ${readProjectFile().config.length} keys\n`);
+  const docName = path.relative(projectDir, CONFIG_REFERENCE_DOC);
+  const doc = fs.readFileSync(CONFIG_REFERENCE_DOC, "utf8");
+  const start = doc.indexOf(START);
+  const end = doc.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`${docName} lacks the markers ${START} … ${END}`);
+  const updated = `${doc.slice(0, start + START.length)}\n${configReferenceTable()}\n${doc.slice(end)}`;
+  fs.writeFileSync(CONFIG_REFERENCE_DOC, updated);
+  process.stdout.write(`${docName} configuration table: ${readProjectFile().config.length} keys\n`);
 }
 
 if (require.main === module) main();

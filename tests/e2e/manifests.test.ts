@@ -4,8 +4,8 @@
  * the Prometheus Operator objects validate against the operator's CRD models
  * (@kubernetes-models/prometheus-operator: its validate() for types, required fields, patterns
  * and enums; the TypeScript compiler's excess-property check for unknown fields, which an API
- * server with strict field validation rejects); and checkov reports no finding that README.md's
- * "Security scanner findings" table does not accept.
+ * server with strict field validation rejects); and checkov reports no finding that the table of
+ * docs/security.md ("Security scanner findings") does not accept.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -29,7 +29,9 @@ const OLDEST_KUBERNETES = "1.30";
 const OPERATOR_API_VERSION = "monitoring.coreos.com/v1";
 // Cast: the project's node10 module resolution cannot see @kubernetes-models/base (exports only), where validate() is declared.
 const OPERATOR_MODELS = { ServiceMonitor, PrometheusRule } as unknown as Record<string, new (data: unknown) => { validate(): void }>;
-const FINDINGS_HEADING = "## Security scanner findings";
+/** The document whose table accepts checkov findings, relative to the repository. */
+const FINDINGS_DOC = "docs/security.md";
+const FINDINGS_HEADING = "# Security scanner findings";
 const FINDINGS_COLUMNS = ["Check", "Objects", "Why it is accepted"];
 
 const tools = toolchainPaths();
@@ -178,11 +180,11 @@ interface Justification {
   readonly why: string;
 }
 
-/** The README's table: `| Check | Objects | Why it is accepted |`, a check id and `Kind/name`s per row. */
-function readmeJustifications(readme: string): Justification[] {
-  const lines = readme.split("\n");
+/** FINDINGS_DOC's table: `| Check | Objects | Why it is accepted |`, a check id and `Kind/name`s per row. */
+function documentedJustifications(doc: string): Justification[] {
+  const lines = doc.split("\n");
   const start = lines.indexOf(FINDINGS_HEADING);
-  if (start < 0) throw new Error(`README.md has no "${FINDINGS_HEADING}" section`);
+  if (start < 0) throw new Error(`${FINDINGS_DOC} has no "${FINDINGS_HEADING}" section`);
   const rows: string[][] = [];
   for (const line of lines.slice(start + 1)) {
     if (line.startsWith("#") || (rows.length > 0 && !line.startsWith("|"))) break;
@@ -190,7 +192,7 @@ function readmeJustifications(readme: string): Justification[] {
   }
   const [header = [], , ...body] = rows;
   if (header.join("|") !== FINDINGS_COLUMNS.join("|")) {
-    throw new Error(`README.md: the table under "${FINDINGS_HEADING}" needs the columns ${FINDINGS_COLUMNS.join(" | ")}; found ${header.join(" | ")}`);
+    throw new Error(`${FINDINGS_DOC}: the table under "${FINDINGS_HEADING}" needs the columns ${FINDINGS_COLUMNS.join(" | ")}; found ${header.join(" | ")}`);
   }
   return body.map(([check, objects, why]) => ({
     check: /\bCKV2?_[A-Z0-9]+_\d+\b/.exec(check)?.[0] ?? `(no check id in "${check}")`,
@@ -246,7 +248,7 @@ describe("7. Manifests are valid and hardened", () => {
 
     beforeAll(() => {
       scan = checkovScan(renderRoot);
-      justifications = readmeJustifications(fs.readFileSync(path.join(projectDir, "README.md"), "utf8"));
+      justifications = documentedJustifications(fs.readFileSync(path.join(projectDir, FINDINGS_DOC), "utf8"));
     });
 
     it("checkov scans every rendered object", () => {
@@ -255,17 +257,17 @@ describe("7. Manifests are valid and hardened", () => {
       expect(scan.resources).toBeGreaterThanOrEqual(objectCount);
     });
 
-    it("checkov reports no finding the README's table does not accept", ({ task }) => {
+    it("checkov reports no finding the table of docs/security.md does not accept", ({ task }) => {
       const unjustified = scan.findings.filter((f) => !isJustified(f, justifications));
-      expect(describeFindings(unjustified), `add a fix, or a row under "${FINDINGS_HEADING}" in README.md`).toEqual([]);
+      expect(describeFindings(unjustified), `add a fix, or a row under "${FINDINGS_HEADING}" in ${FINDINGS_DOC}`).toEqual([]);
       figure(task, "checks", `${scan.passed} passed, ${scan.findings.length} failed and accepted`);
       figure(task, "checkov run", `${scan.seconds.toFixed(1)}s`);
     });
 
-    it("the README's table lists no finding that no longer occurs, and says why for each", () => {
+    it("the table of docs/security.md lists no finding that no longer occurs, and says why for each", () => {
       const occurs = (check: string, object: string) => scan.findings.some((f) => f.check === check && f.object === object);
       const stale = justifications.flatMap((j) => j.objects.filter((object) => !occurs(j.check, object)).map((object) => `${j.check} ${object}`));
-      expect(stale, `remove these rows (or objects) from "${FINDINGS_HEADING}" in README.md`).toEqual([]);
+      expect(stale, `remove these rows (or objects) from "${FINDINGS_HEADING}" in ${FINDINGS_DOC}`).toEqual([]);
       for (const j of justifications) {
         expect(j.objects.length, `${j.check}: objects`).toBeGreaterThan(0);
         expect(j.why.length, `${j.check}: why it is accepted`).toBeGreaterThan(20);

@@ -23,7 +23,7 @@ export function describeWithFlipt(name: string, body: () => void): void {
   );
 }
 
-/** Every scenario runs the stack the README's dev instructions deploy. */
+/** Every scenario runs the stack the dev instructions of docs/deploying.md deploy. */
 export const STACK = "dev";
 /** This repository's flags root (a directory per environment): what the served repository holds by default. */
 export const REPO_FLAGS_ROOT = REPOSITORY_FLAGS_ROOT;

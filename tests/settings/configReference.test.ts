@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { configReferenceTable, readmeConfigTable } from "../../scripts/configReference";
+import { configReferenceTable, documentedConfigTable } from "../../scripts/configReference";
 import { readProjectFile } from "../../settings/schema";
 
-describe("README configuration reference", () => {
+describe("configuration reference (docs/configuration.md)", () => {
   it("matches Pulumi.yaml (regenerate with `npm run config-reference`)", () => {
-    expect(readmeConfigTable()).toBe(configReferenceTable());
+    expect(documentedConfigTable()).toBe(configReferenceTable());
   });
 
   it("declares every key with a type and a description, and no default for secrets", () => {
