@@ -1,4 +1,5 @@
 /** Shared by the command-line scripts: argument parsing and one-line errors. */
+import * as net from "node:net";
 
 /** An error the user can fix: printed as one line, exit code 2, no stack trace. */
 export class UsageError extends Error {}
@@ -41,4 +42,19 @@ export function runMain(main: () => Promise<void> | void, isUserError: (err: unk
       }
       throw err;
     });
+}
+
+/** A `--port` value: a TCP port that is free on 127.0.0.1 now, or undefined when the option is absent. */
+export async function portFlag(value: string | undefined): Promise<number | undefined> {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(`--port ${JSON.stringify(value)}: expected a TCP port number (1-65535)`);
+  }
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = net.createServer().once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+  if (!free) throw new UsageError(`--port ${port}: already in use on 127.0.0.1`);
+  return port;
 }

@@ -8,10 +8,9 @@
  * until interrupted, then stops everything and removes its temporary directory.
  */
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { ConfigError } from "../settings/parse";
-import { UsageError, parseFlags, runMain, stringFlag } from "./cli";
+import { UsageError, parseFlags, portFlag, runMain, stringFlag } from "./cli";
 import { describeExit } from "./lib/fliptProcess";
 import { ENVIRONMENTS, FLAGS_ROOT, requireEnvironment } from "./flags/environments";
 import { UserError } from "./flags/errors";
@@ -42,20 +41,6 @@ function flagsDirFlag(value: string): string {
     throw new UsageError(`--flags ${JSON.stringify(value)}: no such directory`);
   }
   return dir;
-}
-
-async function portFlag(value: string | undefined): Promise<number | undefined> {
-  if (value === undefined) return undefined;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(`--port ${JSON.stringify(value)}: expected a TCP port number (1-65535)`);
-  }
-  const free = await new Promise<boolean>((resolve) => {
-    const probe = net.createServer().once("error", () => resolve(false));
-    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
-  });
-  if (!free) throw new UsageError(`--port ${port}: already in use on 127.0.0.1`);
-  return port;
 }
 
 function log(line: string): void {

@@ -76,6 +76,8 @@ export interface SpawnOptions {
   readonly logFile?: string;
   /** Echo output lines to this stream, prefixed with the process name. */
   readonly echo?: NodeJS.WritableStream;
+  /** Called with each output line as it arrives (progress for a person watching). */
+  readonly onLine?: (line: string) => void;
 }
 
 /** A process started by a Supervisor, in its own process group. */
@@ -96,6 +98,7 @@ export class ManagedProcess {
         if (line === "") continue;
         this.lines.push(line);
         options.echo?.write(`[${name}] ${line}\n`);
+        options.onLine?.(line);
       }
       if (this.lines.length > KEPT_LINES) this.lines.splice(0, this.lines.length - KEPT_LINES);
     };
@@ -146,6 +149,16 @@ export class ManagedProcess {
     }
   }
 
+  /** Sends a signal to the process alone, not its group: it decides what its children get (the Pulumi CLI cancels gracefully). */
+  signalLeader(signal: NodeJS.Signals): void {
+    if (!this.running || this.child.pid === undefined) return;
+    try {
+      process.kill(this.child.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+
   /** Waits for a process that is expected to exit on its own; rejects, with its last output, if it is still running after `timeoutMs`. */
   async exitWithin(timeoutMs: number): Promise<ExitStatus> {
     let timer: NodeJS.Timeout | undefined;
@@ -168,6 +181,17 @@ export class ManagedProcess {
       return await this.exited;
     } finally {
       clearTimeout(timer);
+      this.killGroupLeftovers();
+    }
+  }
+
+  /** What the leader started and left behind in its group (a plugin of the Pulumi CLI, say) goes with it. */
+  private killGroupLeftovers(): void {
+    if (this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, "SIGKILL");
+    } catch {
+      // no process left in the group
     }
   }
 
@@ -188,6 +212,22 @@ export class Supervisor {
     installExitHandlers();
   }
 
+  /** Every process group this Supervisor started, for the check that none is left. */
+  private readonly groups = new Set<number>();
+  private readonly madeDirs = new Set<string>();
+
+  /** Processes still alive in any group this Supervisor started, and temp dirs it made that still exist. */
+  leftovers(): { processes: string[]; dirs: string[] } {
+    const processes: string[] = [];
+    for (const entry of fs.existsSync("/proc") ? fs.readdirSync("/proc") : []) {
+      if (!/^\d+$/.test(entry)) continue;
+      const info = procStat(Number(entry));
+      // A zombie has exited already; only its parent's wait is missing.
+      if (info && info.state !== "Z" && this.groups.has(info.pgrp)) processes.push(`${entry} ${info.command}`);
+    }
+    return { processes, dirs: [...this.madeDirs].filter((dir) => fs.existsSync(dir)) };
+  }
+
   spawn(name: string, command: string, args: readonly string[], options: SpawnOptions = {}): ManagedProcess {
     const child = spawn(command, args, {
       cwd: options.cwd,
@@ -200,6 +240,7 @@ export class Supervisor {
     });
     const managed = new ManagedProcess(name, child, options);
     this.processes.add(managed);
+    if (child.pid !== undefined) this.groups.add(child.pid);
     void managed.exited.then(() => this.processes.delete(managed));
     return managed;
   }
@@ -208,6 +249,7 @@ export class Supervisor {
   tempDir(prefix: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
     this.tempDirs.add(dir);
+    this.madeDirs.add(dir);
     return dir;
   }
 
@@ -255,17 +297,102 @@ export class Supervisor {
 const liveSupervisors = new Set<Supervisor>();
 let exitHandlersInstalled = false;
 
-/** Kill leftovers when the owner exits, and turn SIGINT/SIGTERM into an orderly stop. */
+/** What a command does on SIGINT/SIGTERM/SIGHUP instead of the default stop; `count` is 1 for the first signal. */
+export type SignalHandler = (signal: NodeJS.Signals, count: number) => void;
+let signalOwner: SignalHandler | undefined;
+let signalsSeen = 0;
+
+/**
+ * Takes over SIGINT/SIGTERM/SIGHUP (and the loss of the process that started this one) from the
+ * default, which stops every Supervisor and exits: a command that must do more first, such as
+ * `deploy:local` destroying its stack, handles them itself and stops its Supervisors when done.
+ */
+export function handleSignals(handler: SignalHandler): void {
+  installExitHandlers();
+  signalOwner = handler;
+}
+
+export function exitCodeOf(signal: NodeJS.Signals): number {
+  return signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  signalsSeen += 1;
+  if (signalOwner) return signalOwner(signal, signalsSeen);
+  // A second signal while stopping exits at once; the exit handler still kills every process group.
+  if (signalsSeen > 1) process.exit(exitCodeOf(signal));
+  void Promise.all([...liveSupervisors].map((s) => s.stopAll())).finally(() => process.exit(exitCodeOf(signal)));
+}
+
+/** How often the processes that started this one are checked for. */
+const ANCESTOR_CHECK_MS = 1000;
+
+interface ProcessIdentity {
+  readonly pid: number;
+  /** Start time in clock ticks since boot: tells a pid reused by another process apart. */
+  readonly startTime: string;
+  readonly command: string;
+}
+
+/** The parent and start time of a process, from /proc/<pid>/stat (Linux); undefined once it is gone. */
+export function procStat(pid: number): { state: string; ppid: number; pgrp: number; startTime: string; command: string } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) state ppid … starttime …": comm may hold spaces and parentheses.
+  const command = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return { state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]), startTime: fields[19], command };
+}
+
+/**
+ * The processes between this one and whoever ran it: up to the nearest `npm` (npm run … →
+ * sh -c → tsx → node), or else through the node processes (tsx) to the first other one (a shell).
+ */
+export function launcherChain(stat: (pid: number) => ReturnType<typeof procStat> = procStat, self = process.pid): ProcessIdentity[] {
+  const chain: ProcessIdentity[] = [];
+  let pid = stat(self)?.ppid ?? 0;
+  while (pid > 1) {
+    const info = stat(pid);
+    if (!info) break;
+    chain.push({ pid, startTime: info.startTime, command: info.command });
+    pid = info.ppid;
+  }
+  const npm = chain.findIndex((p) => p.command.startsWith("npm"));
+  if (npm >= 0) return chain.slice(0, npm + 1);
+  const firstOther = chain.findIndex((p) => p.command !== "node");
+  return firstOther >= 0 ? chain.slice(0, firstOther + 1) : chain;
+}
+
+/**
+ * A SIGTERM to `npm run …` ends npm and its shell but not tsx or this process, which would keep
+ * every server it started running: the loss of a launcher counts as a SIGTERM.
+ */
+function watchLaunchers(): void {
+  const chain = launcherChain();
+  if (chain.length === 0) return;
+  const timer = setInterval(() => {
+    const gone = chain.find((p) => procStat(p.pid)?.startTime !== p.startTime);
+    if (!gone) return;
+    clearInterval(timer);
+    // After a signal the launcher may go first (npm on SIGTERM): the stop under way is the answer.
+    if (signalsSeen > 0) return;
+    process.stderr.write(`${gone.command} (pid ${gone.pid}), which started this process, is gone: stopping as on SIGTERM\n`);
+    onSignal("SIGTERM");
+  }, ANCESTOR_CHECK_MS);
+  timer.unref();
+}
+
+/** Kill leftovers when the owner exits, and turn SIGINT/SIGTERM (or a lost launcher) into an orderly stop. */
 function installExitHandlers(): void {
   if (exitHandlersInstalled) return;
   exitHandlersInstalled = true;
   process.on("exit", () => {
     for (const supervisor of liveSupervisors) supervisor.killAllNow();
   });
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      // A second signal while stopping kills at once (process.once: the default action applies).
-      void Promise.all([...liveSupervisors].map((s) => s.stopAll())).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-    });
-  }
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => onSignal(signal));
+  if (process.platform === "linux") watchLaunchers();
 }

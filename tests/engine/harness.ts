@@ -9,10 +9,9 @@ import { toolchainPaths, ToolchainPaths } from "../../scripts/toolchain/paths";
 import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
-import { Cluster, startCluster } from "../../scripts/lib/cluster/controlPlane";
-import { createExistingWorld } from "../../scripts/lib/cluster/existingWorld";
 import { KubeObject } from "../../scripts/lib/cluster/kubeApi";
-import { Engine, prepareEngine, StackConfig, stackConfig, testSecrets } from "../../scripts/lib/engine/engine";
+import { StackConfig, stackConfig, testSecrets } from "../../scripts/lib/engine/engine";
+import { LocalWorld, startLocalWorld } from "../../scripts/lib/engine/world";
 
 /** The engine has no PostgreSQL or Grafana provider here: every stack runs in sqlite mode (README). */
 export const ENGINE_OVERRIDES = { databaseMode: "sqlite" } as const;
@@ -47,22 +46,18 @@ export function renderedObjects(files: readonly RenderedFile[]): KubeObject[] {
   return files.filter((f) => f.file.endsWith(".yaml")).map((f) => yaml.load(f.content) as KubeObject);
 }
 
-export interface EngineWorld {
+export interface EngineWorld extends LocalWorld {
   readonly supervisor: Supervisor;
   readonly paths: ToolchainPaths;
-  readonly cluster: Cluster;
-  readonly engine: Engine;
 }
 
 /** Starts everything; the caller stops it with `supervisor.stopAll()` (afterAll), also when a test failed. */
-export async function startEngineWorld(stacks: readonly EngineStack[]): Promise<EngineWorld> {
+export async function startEngineWorld(stacks: readonly EngineStack[], options: { postgresAdmin?: string } = {}): Promise<EngineWorld> {
   const supervisor = new Supervisor();
   try {
     const paths = toolchainPaths();
-    const cluster = await startCluster(supervisor, paths);
-    await createExistingWorld(cluster.api, paths.prometheusOperatorCrdDir, stacks.map((s) => s.settings));
-    const engine = prepareEngine(supervisor, paths, cluster.kubeconfig);
-    return { supervisor, paths, cluster, engine };
+    const world = await startLocalWorld({ supervisor, paths, stacks: stacks.map((s) => s.settings), postgresAdmin: options.postgresAdmin });
+    return { ...world, supervisor, paths };
   } catch (error) {
     await supervisor.stopAll();
     throw error;

@@ -14,8 +14,10 @@ import { ToolchainPaths } from "../../toolchain/paths";
 import { KubeApi, KubeObject } from "./kubeApi";
 import { makeClusterPki } from "./pki";
 
-/** Contexts of the kubeconfig: the stacks' `kubernetes:context` values, all pointing at this cluster. */
-export const KUBE_CONTEXTS = ["dev", "prod"] as const;
+/** The context `deploy:local` puts in place of a stack's `kubernetes:context`. */
+export const LOCAL_KUBE_CONTEXT = "local";
+/** Contexts of the kubeconfig: the stacks' `kubernetes:context` values and the local one, all pointing at this cluster. */
+export const KUBE_CONTEXTS = ["dev", "prod", LOCAL_KUBE_CONTEXT] as const;
 export const NODE_NAME = "kwok-node-0";
 const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 const SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16";

@@ -1,7 +1,8 @@
 /**
- * The real Pulumi engine for the engine tier: the CLI built by `setup.sh --engine`, a local state
- * backend (file:// in a temp dir), the passphrase secrets provider, the real Kubernetes provider
- * installed into a private PULUMI_HOME, and the random provider's test-only stand-in on PATH.
+ * The real Pulumi engine for the engine tier and `deploy:local`: the CLI built by `setup.sh
+ * --engine`, a local state backend (file:// in a temp dir), the passphrase secrets provider, the
+ * real Kubernetes provider installed into a private PULUMI_HOME, and, for the providers the Go
+ * module proxy refuses, a real plugin found on PATH or else its stand-in (standInProviders).
  * Each operation runs in its own process (operation.ts).
  */
 import { spawnSync } from "node:child_process";
@@ -9,19 +10,24 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { Supervisor } from "../processes";
+import { ManagedProcess, Supervisor } from "../processes";
 import { ToolchainPaths } from "../../toolchain/paths";
 import { projectDir, readProjectFile } from "../../../settings/schema";
 import { isSecureValue, stackFileFor } from "../../../settings/stackFiles";
 import { OperationKind, OperationRequest, OperationResult } from "./operation";
 
 export const PROJECT = readProjectFile().name;
-/** Where the random provider's stand-in lives; its launcher is named as the CLI looks for it. */
-export const RANDOM_STAND_IN_DIR = path.join(__dirname, "random-provider-stand-in");
+/** The providers the program needs that cannot be had here, and where each one's stand-in lives. */
+export const STAND_IN_PROVIDERS = [
+  { plugin: "pulumi-resource-random", dir: path.join(__dirname, "random-provider-stand-in") },
+  { plugin: "pulumi-resource-postgresql", dir: path.join(__dirname, "postgresql-provider-stand-in") },
+] as const;
 const OPERATION_SCRIPT = path.join(__dirname, "operation.ts");
 const TSX = path.join(projectDir, "node_modules", ".bin", "tsx");
 /** Pulumi's own await on a Deployment is 10 minutes; an operation gets a little more. */
 const OPERATION_TIMEOUT_MS = 12 * 60_000;
+/** A CLI command without a program (state, stack export) is quick. */
+const CLI_TIMEOUT_MS = 60_000;
 
 /** A stack's configuration: plain values as a stack file holds them, and secrets to set encrypted. */
 export interface StackConfig {
@@ -29,10 +35,57 @@ export interface StackConfig {
   readonly secrets: Record<string, string>;
 }
 
+export interface RunOptions {
+  /** `--diff`: the detailed diff a PR comment carries. */
+  readonly diff?: boolean;
+  /** Each line the engine prints, as it prints it. */
+  readonly onLine?: (line: string) => void;
+}
+
 export interface Engine {
   /** The local backend's checkpoint of a stack (what `pulumi stack export` prints). */
   stateFile(stack: string): string;
-  run(op: OperationKind, stack: string, config: StackConfig, options?: { diff?: boolean }): Promise<OperationResult>;
+  /** The state backend's directory. */
+  readonly stateDir: string;
+  /** Which plugin serves each stand-in provider: a real one found on PATH, or the stand-in. */
+  readonly providerNotes: readonly string[];
+  run(op: OperationKind, stack: string, config: StackConfig, options?: RunOptions): Promise<OperationResult>;
+  /** Asks the running operation to stop at a safe point (the CLI's own cancel); true if one was running. */
+  cancel(): boolean;
+  /** A plain CLI command on a stack that needs no program (`state unprotect`, `stack export`). */
+  cli(stack: string, args: readonly string[]): { ok: boolean; output: string };
+}
+
+/** The first `name` on `searchPath` that is an executable file, if any. */
+export function findOnPath(name: string, searchPath: string | undefined): string | undefined {
+  for (const dir of (searchPath ?? "").split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The stand-in directories to put on PATH and one line per provider saying which plugin serves it:
+ * a real plugin already on PATH wins over its stand-in.
+ */
+export function standInProviders(searchPath: string | undefined): { dirs: string[]; notes: string[] } {
+  const dirs: string[] = [];
+  const notes: string[] = [];
+  for (const { plugin, dir } of STAND_IN_PROVIDERS) {
+    const real = findOnPath(plugin, searchPath);
+    if (real) notes.push(`${plugin}: the real plugin at ${real}`);
+    else if (fs.existsSync(path.join(dir, plugin))) {
+      dirs.push(dir);
+      notes.push(`${plugin}: STAND-IN (${path.relative(projectDir, dir)}/; the Go module proxy refuses the real one; never shipped)`);
+    } else notes.push(`${plugin}: none (no real plugin on PATH and no stand-in at ${path.relative(projectDir, dir)})`);
+  }
+  return { dirs, notes };
 }
 
 /** Test values for the stack file's `secure:` keys: real secrets, unknown to the repository. */
@@ -78,9 +131,10 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
   const [home, state, workDir] = ["home", "state", "work"].map((name) => path.join(dir, name));
   for (const d of [home, state, workDir]) fs.mkdirSync(d);
   fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));
+  const providers = standInProviders(process.env.PATH);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    PATH: [path.dirname(paths.pulumiBin), RANDOM_STAND_IN_DIR, process.env.PATH].join(path.delimiter),
+    PATH: [path.dirname(paths.pulumiBin), process.env.PATH, ...providers.dirs].join(path.delimiter),
     PULUMI_HOME: home,
     PULUMI_BACKEND_URL: `file://${state}`,
     PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
@@ -98,8 +152,25 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
   if (install.status !== 0) throw new Error(`pulumi plugin install of the Kubernetes provider failed: ${install.stderr || install.error?.message}`);
 
   let runs = 0;
+  let current: ManagedProcess | undefined;
   return {
     stateFile: (stack) => path.join(state, ".pulumi", "stacks", PROJECT, `${stack}.json`),
+    stateDir: state,
+    providerNotes: providers.notes,
+    cancel() {
+      if (!current?.running) return false;
+      current.signalLeader("SIGTERM");
+      return true;
+    },
+    cli(stack, args) {
+      const run = spawnSync(paths.pulumiBin, [...args, "--stack", stack, "--non-interactive", "--color", "never"], {
+        env,
+        cwd: workDir,
+        encoding: "utf8",
+        timeout: CLI_TIMEOUT_MS,
+      });
+      return { ok: run.status === 0, output: `${run.stdout ?? ""}${run.stderr ?? ""}${run.error ? run.error.message : ""}`.trim() };
+    },
     async run(op, stack, config, options = {}) {
       writeStackFile(workDir, stack, config.plain);
       const request: OperationRequest = {
@@ -115,7 +186,9 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
         env,
         cwd: projectDir,
         logFile: `${base}.log`,
+        onLine: options.onLine,
       });
+      current = child;
       const exit = await child.exitWithin(OPERATION_TIMEOUT_MS);
       if (exit.code !== 0 || !fs.existsSync(`${base}.result.json`)) {
         throw new Error(`the ${op} of ${stack} did not finish (exit ${exit.code ?? exit.signal}):\n${child.tail(40)}`);

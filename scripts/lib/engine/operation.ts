@@ -11,7 +11,8 @@ import * as path from "node:path";
 import { ConfigMap, EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { projectDir } from "../../../settings/schema";
 
-export type OperationKind = "preview" | "up" | "destroy";
+/** `refresh-preview` is `pulumi refresh --preview-only`: the drift between the state and the live objects. */
+export type OperationKind = "preview" | "up" | "destroy" | "refresh" | "refresh-preview";
 
 export interface OperationRequest {
   readonly op: OperationKind;
@@ -47,6 +48,8 @@ export interface OperationResult {
   readonly steps: readonly StepRecord[];
   readonly diagnostics: readonly { severity: string; message: string }[];
   readonly seconds: number;
+  /** The operation was cancelled (SIGINT/SIGTERM to this process): the CLI stopped at a safe point. */
+  readonly cancelled?: boolean;
 }
 
 const INDEX = path.join(projectDir, "index.ts");
@@ -72,6 +75,13 @@ function stepOf(event: EngineEvent): StepRecord | undefined {
   };
 }
 
+/** SIGINT/SIGTERM to this process cancel the operation: the CLI gets SIGINT, finishes its in-flight steps and saves the state. */
+function cancellation(): AbortController {
+  const controller = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => controller.abort());
+  return controller;
+}
+
 async function run(request: OperationRequest): Promise<OperationResult> {
   const started = Date.now();
   const steps: StepRecord[] = [];
@@ -81,7 +91,9 @@ async function run(request: OperationRequest): Promise<OperationResult> {
     if (step) steps.push(step);
     if (event.diagnosticEvent) diagnostics.push({ severity: event.diagnosticEvent.severity, message: event.diagnosticEvent.message });
   };
-  let stack: Stack | undefined;
+  const controller = cancellation();
+  // The engine's own progress lines, as `pulumi up` prints them, for whoever watches this process.
+  const common = { onEvent, onOutput: (out: string) => process.stdout.write(out), color: "never" as const, signal: controller.signal };
   const result = (partial: Partial<OperationResult>): OperationResult => ({
     ok: false,
     stdout: "",
@@ -91,24 +103,37 @@ async function run(request: OperationRequest): Promise<OperationResult> {
     steps,
     diagnostics,
     seconds: Math.round((Date.now() - started) / 100) / 10,
+    cancelled: controller.signal.aborted,
     ...partial,
   });
   try {
-    stack = await LocalWorkspace.createOrSelectStack(
+    const stack: Stack = await LocalWorkspace.createOrSelectStack(
       { stackName: request.stack, projectName: "flipt-deploy", program },
       { workDir: request.workDir, secretsProvider: "passphrase" },
     );
     if (Object.keys(request.secrets).length > 0) await stack.setAllConfig(request.secrets);
-    if (request.op === "preview") {
-      const preview = await stack.preview({ diff: request.diff, onEvent, color: "never" });
-      return result({ ok: true, stdout: preview.stdout, stderr: preview.stderr, changeSummary: preview.changeSummary });
+    switch (request.op) {
+      case "preview": {
+        const preview = await stack.preview({ ...common, diff: request.diff });
+        return result({ ok: true, stdout: preview.stdout, stderr: preview.stderr, changeSummary: preview.changeSummary });
+      }
+      case "refresh-preview": {
+        const preview = await stack.previewRefresh({ ...common });
+        return result({ ok: true, stdout: preview.stdout, stderr: preview.stderr, changeSummary: preview.changeSummary });
+      }
+      case "up": {
+        const up = await stack.up({ ...common, diff: request.diff });
+        return result({ ok: true, stdout: up.stdout, stderr: up.stderr, changeSummary: { ...up.summary.resourceChanges }, outputs: up.outputs });
+      }
+      case "refresh": {
+        const refresh = await stack.refresh({ ...common });
+        return result({ ok: true, stdout: refresh.stdout, stderr: refresh.stderr, changeSummary: { ...refresh.summary.resourceChanges } });
+      }
+      case "destroy": {
+        const destroy = await stack.destroy({ ...common });
+        return result({ ok: true, stdout: destroy.stdout, stderr: destroy.stderr, changeSummary: { ...destroy.summary.resourceChanges } });
+      }
     }
-    if (request.op === "up") {
-      const up = await stack.up({ onEvent, color: "never" });
-      return result({ ok: true, stdout: up.stdout, stderr: up.stderr, changeSummary: { ...up.summary.resourceChanges }, outputs: up.outputs });
-    }
-    const destroy = await stack.destroy({ onEvent, color: "never" });
-    return result({ ok: true, stdout: destroy.stdout, stderr: destroy.stderr, changeSummary: { ...destroy.summary.resourceChanges } });
   } catch (error) {
     // A CommandError carries the CLI's own output; anything else (a bug here) its message.
     const command = (error as { commandResult?: { stdout: string; stderr: string } }).commandResult;
