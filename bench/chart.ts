@@ -1,10 +1,12 @@
 /**
  * The latency-vs-rate chart of the latency section: a Vega-Lite spec built from the measured steps
- * (pure, so it is tested without rendering), rendered to SVG in this process by Vega, no browser.
+ * (with --repeat, their medians across rounds; pure, so it is tested without rendering), rendered
+ * to SVG in this process by Vega, no browser.
  */
 import type { TopLevelSpec } from "vega-lite/build/index";
 import { RequestKind } from "./vegeta";
 import type { KindRun } from "./latency";
+import { kindSpreads } from "./repeats";
 import { Storage } from "./targets";
 
 export const KIND_LABELS: Record<RequestKind, string> = {
@@ -26,16 +28,16 @@ export interface ChartRow {
   readonly latencyMs: number;
 }
 
-/** One row per step and percentile: the data the chart draws. */
+/** One row per rate and percentile: the data the chart draws (the median across rounds, of the counted attempts). */
 export function chartRows(runs: readonly KindRun[]): ChartRow[] {
-  return runs.flatMap((run) =>
-    run.steps.flatMap((step) =>
+  return kindSpreads(runs).flatMap((spread) =>
+    spread.steps.flatMap((step) =>
       (["p50", "p99"] as const).map((percentile) => ({
         percentile,
-        kind: KIND_LABELS[run.kind],
-        storage: STORAGE_LABELS[run.storage],
+        kind: KIND_LABELS[spread.kind],
+        storage: STORAGE_LABELS[spread.storage],
         ratePerSecond: step.ratePerSecond,
-        latencyMs: step.latencyMs[percentile],
+        latencyMs: step[`${percentile}Ms`].median,
       })),
     ),
   );

@@ -1,9 +1,10 @@
 /**
  * Latency at the rate services really send: open-loop steps of constant arrival rate (vegeta)
  * against one Flipt pinned to one core, for each request kind and storage, until p99 passes 50 ms
- * or errors appear; the capacity per core read from the steps; and, at 1,000 requests/s, the
- * answers while a commit is synced, while the Git server is down and while an invalid commit is
- * polled.
+ * or errors appear, each step measured again while other processes or the hypervisor took Flipt's
+ * core (every attempt kept); the ladders repeated `repeats` times; the capacity per core read from
+ * the steps; and, at 1,000 requests/s, the answers while a commit is synced, while the Git server
+ * is down and while an invalid commit is polled.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -15,21 +16,25 @@ import { ToolchainPaths } from "../scripts/toolchain/paths";
 import { quantityValue } from "../settings/validators";
 import { GIT_SYNC_ERRORS, metricValue } from "../tests/e2e/harness/metrics";
 import { killSwitches, withFlagEnabled } from "../tests/e2e/harness/flagFiles";
-import { withInterference } from "./cpuShare";
+import { PinnedCores, describeInterference, disturbanceMillicores, withInterference } from "./cpuShare";
 import { FlagRef } from "./load";
 import {
   Capacity,
+  NextStep,
   RateStep,
   SIZING_ASSUMPTIONS,
   SizingAssumptions,
   StackSizing,
+  StepMeasurement,
   StepRules,
   capacity,
+  measureStep,
   nextRate,
+  rateStep,
   stackSizing,
   stepSeconds,
-  stopReason,
 } from "./rateSteps";
+import { KindSpread, kindSpreads } from "./repeats";
 import { FliptTarget, Storage, TargetSpec, checkServesFlags, describeTarget, servedFlags, startTarget } from "./targets";
 import {
   LatencySummary,
@@ -55,6 +60,8 @@ export interface LatencySettings {
   readonly timeoutSeconds: number;
   /** Arrival rate of the change and fault windows. */
   readonly faultRatePerSecond: number;
+  /** Ladders per request kind and storage (`--repeat`): their medians and ranges are reported. */
+  readonly repeats: number;
 }
 
 export interface CpuPinning {
@@ -69,6 +76,8 @@ export interface KindRun {
   readonly kind: RequestKind;
   readonly target: string;
   readonly flagsPerRequest: number;
+  /** Which of the `repeats` ladders this is, from 1. */
+  readonly round: number;
   /** Flipt's allowed CPUs as the kernel reports them (/proc/<pid>/status). */
   readonly fliptCpusAllowed: string;
   readonly steps: readonly RateStep[];
@@ -112,10 +121,14 @@ export interface LatencyResults {
     readonly batchSize: number;
     readonly flags: number;
     readonly entities: string;
+    readonly repeats: number;
   };
   /** 1-, 5- and 15-minute load averages when the section started: other work on the machine. */
   readonly loadAverageAtStart: readonly number[];
+  /** Every ladder, `repeats` per request kind and storage. */
   readonly runs: readonly KindRun[];
+  /** From a run with repeats > 1: per step, the median and range across the ladders. */
+  readonly spreads?: readonly KindSpread[];
   readonly sizing: { readonly assumptions: SizingAssumptions; readonly storage: Storage; readonly byKind: Partial<Record<RequestKind, readonly StackSizing[]>> };
   readonly changeAndFault?: ChangeAndFaultResults;
   readonly changeAndFaultError?: string;
@@ -173,61 +186,79 @@ async function checkServesOfrep(target: FliptTarget, flags: readonly FlagRef[]):
   }
 }
 
-async function measureKind(
-  supervisor: Supervisor,
-  tools: ToolchainPaths,
-  target: FliptTarget,
-  kind: RequestKind,
-  flags: readonly FlagRef[],
-  settings: LatencySettings,
-  pinning: CpuPinning,
-  log: (line: string) => void,
-): Promise<KindRun> {
+interface KindContext {
+  readonly supervisor: Supervisor;
+  readonly tools: ToolchainPaths;
+  readonly target: FliptTarget;
+  readonly settings: LatencySettings;
+  readonly pinning: CpuPinning;
+  readonly log: (line: string) => void;
+}
+
+/** vegeta on the generator's CPU at a constant rate. */
+function attack(context: KindContext, targetsFile: string, name: string, ratePerSecond: number, durationSeconds: number): Promise<VegetaResult[]> {
+  const { supervisor, tools, target, settings, pinning } = context;
+  return runVegeta(supervisor, tools.vegetaBin, {
+    name,
+    targetsFile,
+    ratePerSecond,
+    durationSeconds,
+    timeoutSeconds: settings.timeoutSeconds,
+    keepBodies: false,
+    cpus: pinning.generator,
+    workDir: target.local.dir,
+  });
+}
+
+function pinnedCores(pinning: CpuPinning): PinnedCores {
+  return { flipt: Number(pinning.flipt), generator: Number(pinning.generator) };
+}
+
+function stepLogLine(label: string, step: RateStep, pinning: CpuPinning): string {
+  const l = step.latencyMs;
+  const counted = step.attempts.length > 1 ? `; attempt ${step.attempts.find((a) => a.counted)!.number} of ${step.attempts.length} counts` : "";
+  return (
+    `latency: ${label} @ ${step.ratePerSecond} req/s (${step.durationSeconds} s${step.refinement ? ", refinement" : ""}): ` +
+    `p50 ${l.p50.toFixed(2)} · p99 ${l.p99.toFixed(2)} · p99.9 ${l.p999.toFixed(2)} · max ${l.max.toFixed(1)} ms, ${l.errors} errors; ` +
+    `${describeInterference(step.interference, pinning)}${counted}${step.stopReason ? ` — ${step.stopReason}` : ""}`
+  );
+}
+
+/** One step by the re-measure rule (measureStep): the attack, as often as it was disturbed. */
+async function measureRate(context: KindContext, kind: RequestKind, targetsFile: string, next: NextStep, label: string): Promise<RateStep> {
+  const { target, settings, pinning, log } = context;
+  const rate = next.ratePerSecond;
+  const durationSeconds = stepSeconds(rate, settings.rules);
+  const measureOnce = async (): Promise<StepMeasurement> => {
+    const { value, interference } = await withInterference(pinnedCores(pinning), target.pid, () => attack(context, targetsFile, `${kind}-${rate}`, rate, durationSeconds));
+    return { sentPerSecond: sentRate(value), latencyMs: summarizeResults(value), interference };
+  };
+  const onDisturbed = (attempt: number, m: StepMeasurement) =>
+    log(`latency: ${label} @ ${rate} req/s, attempt ${attempt}: disturbed, ${Math.round(disturbanceMillicores(m.interference))}m (${describeInterference(m.interference, pinning)}); measuring again`);
+  const attempts = await measureStep(measureOnce, settings.rules, onDisturbed);
+  return rateStep({ ratePerSecond: rate, durationSeconds, refinement: next.refinement }, attempts, settings.rules);
+}
+
+async function measureKind(context: KindContext, kind: RequestKind, flags: readonly FlagRef[], round: number): Promise<KindRun> {
+  const { target, settings, pinning, log } = context;
   const flagsPerRequest = kind === "batch" ? settings.batchSize : 1;
   const targetsFile = path.join(target.local.dir, `vegeta-${kind}.jsonl`);
   fs.writeFileSync(targetsFile, vegetaTargetLines(target.url, kind, flags, settings.targetsPerKind, settings.batchSize));
-  const attack = (name: string, ratePerSecond: number, durationSeconds: number) =>
-    runVegeta(supervisor, tools.vegetaBin, {
-      name,
-      targetsFile,
-      ratePerSecond,
-      durationSeconds,
-      timeoutSeconds: settings.timeoutSeconds,
-      keepBodies: false,
-      cpus: pinning.generator,
-      workDir: target.local.dir,
-    });
-  const label = `${target.spec.storage} ${kind}`;
-  if (settings.warmupSeconds > 0) await attack(`${kind}-warmup`, nextRate([], settings.rules)!.ratePerSecond, settings.warmupSeconds);
+  const label = `${target.spec.storage} ${kind}${settings.repeats > 1 ? ` (round ${round} of ${settings.repeats})` : ""}`;
+  if (settings.warmupSeconds > 0) await attack(context, targetsFile, `${kind}-warmup`, nextRate([], settings.rules)!.ratePerSecond, settings.warmupSeconds);
   const steps: RateStep[] = [];
   for (let next = nextRate(steps, settings.rules); next !== undefined && steps.length < MAX_STEPS; next = nextRate(steps, settings.rules)) {
-    const rate = next.ratePerSecond;
-    const durationSeconds = stepSeconds(rate, settings.rules);
-    let attempts = 0;
-    let measured: Awaited<ReturnType<typeof withInterference<VegetaResult[]>>>;
-    for (;;) {
-      attempts++;
-      measured = await withInterference(Number(pinning.flipt), target.pid, () => attack(`${kind}-${rate}`, rate, durationSeconds));
-      const others = measured.interference.othersMillicores;
-      if (others <= settings.rules.maxInterferenceMillicores || attempts >= settings.rules.maxAttempts) break;
-      log(`latency: ${label} @ ${rate} req/s: other processes used ${Math.round(others)}m of CPU ${pinning.flipt}; measuring again`);
-    }
-    const results = measured.value;
-    const latencyMs = summarizeResults(results);
-    const sentPerSecond = sentRate(results);
-    const reason = stopReason(rate, sentPerSecond, latencyMs, settings.rules);
-    const { interference } = measured;
-    steps.push({ ratePerSecond: rate, durationSeconds, sentPerSecond, latencyMs, stopReason: next.refinement ? undefined : reason, refinement: next.refinement, interference, attempts });
-    log(
-      `latency: ${label} @ ${rate} req/s (${durationSeconds} s${next.refinement ? ", refinement" : ""}): p50 ${latencyMs.p50.toFixed(2)} · p99 ${latencyMs.p99.toFixed(2)} · p99.9 ${latencyMs.p999.toFixed(2)} · max ${latencyMs.max.toFixed(1)} ms, ${latencyMs.errors} errors; others on CPU ${pinning.flipt} ${Math.round(interference.othersMillicores)}m${reason ? ` — ${reason}` : ""}`,
-    );
-    if (reason) await sleep(SETTLE_AFTER_STOP_MS);
+    const step = await measureRate(context, kind, targetsFile, next, label);
+    steps.push(step);
+    log(stepLogLine(label, step, pinning));
+    if (step.stopReason) await sleep(SETTLE_AFTER_STOP_MS);
   }
   return {
     storage: target.spec.storage,
     kind,
     target: target.spec.name,
     flagsPerRequest,
+    round,
     fliptCpusAllowed: cpusAllowed(target.pid),
     steps,
     capacity: capacity(steps, settings.rules, flagsPerRequest),
@@ -249,21 +280,25 @@ async function measureStorage(
   try {
     await checkServesFlags(target, flags);
     await checkServesOfrep(target, flags);
+    const context = { supervisor, tools, target, settings, pinning, log };
     const runs: KindRun[] = [];
-    for (const kind of REQUEST_KINDS) runs.push(await measureKind(supervisor, tools, target, kind, flags, settings, pinning, log));
+    // Round by round rather than ladder after ladder: a disturbance lasting minutes touches one round of each kind.
+    for (let round = 1; round <= settings.repeats; round++) {
+      for (const kind of REQUEST_KINDS) runs.push(await measureKind(context, kind, flags, round));
+    }
     return runs;
   } finally {
     await target.local.flipt.stop();
   }
 }
 
-/** Per-pod throughput and replicas at dev's and prod's CPU limits, from the per-core capacity. */
+/** Per-pod throughput and replicas at dev's and prod's CPU limits, from the per-core capacity (the median across rounds). */
 export function sizingFor(runs: readonly KindRun[], storage: Storage, assumptions: SizingAssumptions): LatencyResults["sizing"] {
   const byKind: Partial<Record<RequestKind, StackSizing[]>> = {};
-  for (const run of runs.filter((r) => r.storage === storage)) {
-    const perCore = run.capacity.evaluationsPerSecond;
-    if (perCore === undefined) continue;
-    byKind[run.kind] = ["dev", "prod"].map((stack) => {
+  for (const spread of kindSpreads(runs).filter((s) => s.storage === storage)) {
+    const perCore = spread.capacityRequestsPerSecond.median * spread.flagsPerRequest;
+    if (!(perCore > 0)) continue;
+    byKind[spread.kind] = ["dev", "prod"].map((stack) => {
       const settings = stackSettings(stack);
       const cpuLimit = quantityValue(settings.resources.limits.cpu);
       if (cpuLimit === undefined) throw new Error(`${stack} cpuLimit ${JSON.stringify(settings.resources.limits.cpu)} is not a Kubernetes quantity`);
@@ -470,9 +505,11 @@ export async function measureLatency(
         batchSize: settings.batchSize,
         flags: flags.length,
         entities: `${settings.targetsPerKind.toLocaleString("en-US")} pre-generated requests per kind, entity ids org-1…org-100000 at random`,
+        repeats: settings.repeats,
       },
       loadAverageAtStart,
       runs,
+      spreads: settings.repeats > 1 ? kindSpreads(runs) : undefined,
       sizing: sizingFor(runs, "git", SIZING_ASSUMPTIONS),
       changeAndFault,
       changeAndFaultError,

@@ -1,8 +1,9 @@
 /**
  * The pure parts of the open-loop latency measurement: which arrival rates to measure, when to
- * stop, how long a step lasts, the capacity read from the steps, and the sizing derived from it.
+ * stop, how long a step lasts, when a step is measured again and which attempt counts, the
+ * capacity read from the steps, and the sizing derived from it.
  */
-import type { Interference } from "./cpuShare";
+import { Interference, disturbanceMillicores } from "./cpuShare";
 import { LatencySummary } from "./vegeta";
 
 /** The first rates (requests/s); after them the rate doubles. */
@@ -21,10 +22,10 @@ export interface StepRules {
   readonly minSeconds: number;
   /** …and at least long enough for this many requests. */
   readonly minRequests: number;
-  /** A step during which other processes used more of Flipt's core than this (millicores) is measured again… */
-  readonly maxInterferenceMillicores: number;
-  /** …up to this many times in all; the last measurement is kept, with its interference. */
-  readonly maxAttempts: number;
+  /** An attempt during which others + steal on Flipt's core exceeded this (millicores) was disturbed… */
+  readonly maxDisturbanceMillicores: number;
+  /** …and the step is measured again, up to this many more times; the least disturbed attempt counts. */
+  readonly maxRemeasures: number;
 }
 
 export const DEFAULT_STEP_RULES: StepRules = {
@@ -34,24 +35,89 @@ export const DEFAULT_STEP_RULES: StepRules = {
   maxRate: 128_000,
   minSeconds: 20,
   minRequests: 10_000,
-  maxInterferenceMillicores: 100,
-  maxAttempts: 2,
+  maxDisturbanceMillicores: 100,
+  maxRemeasures: 3,
 };
 
-export interface RateStep {
-  readonly ratePerSecond: number;
-  readonly durationSeconds: number;
+/** What one attack at a step's rate gave. */
+export interface StepMeasurement {
   /** Requests per second vegeta actually sent. */
   readonly sentPerSecond: number;
   readonly latencyMs: LatencySummary;
+  /** What else ran on Flipt's core, and the steal on both cores, during the attack. */
+  readonly interference?: Interference;
+}
+
+export interface StepAttempt extends StepMeasurement {
+  /** 1 for a step's first measurement. */
+  readonly number: number;
+  /** The attempt the step's figures are from. */
+  readonly counted: boolean;
+}
+
+/** A step's figures are its counted attempt's; `attempts` holds every attempt, that one included. */
+export interface RateStep extends StepMeasurement {
+  readonly ratePerSecond: number;
+  readonly durationSeconds: number;
   /** Why the ladder stopped at this step, if it did. */
   readonly stopReason?: string;
   /** A step between two ladder rates, measured to narrow the capacity down. */
   readonly refinement: boolean;
-  /** What else ran on Flipt's core during the kept measurement. */
-  readonly interference?: Interference;
-  /** Measurements made of this step (more than one when other processes disturbed it). */
-  readonly attempts?: number;
+  readonly attempts: readonly StepAttempt[];
+}
+
+export function isDisturbed(interference: Interference | undefined, rules: StepRules): boolean {
+  return disturbanceMillicores(interference) > rules.maxDisturbanceMillicores;
+}
+
+/** After these attempts (in order), whether the step is measured again: the last was disturbed and remeasures remain. */
+export function measureAgain(attempts: readonly StepMeasurement[], rules: StepRules): boolean {
+  const last = attempts[attempts.length - 1];
+  return last !== undefined && attempts.length <= rules.maxRemeasures && isDisturbed(last.interference, rules);
+}
+
+/** The index of the least disturbed attempt; the earlier one on a tie. */
+function leastDisturbed(attempts: readonly StepMeasurement[]): number {
+  if (attempts.length === 0) throw new Error("a step with no attempts");
+  let best = 0;
+  attempts.forEach((a, i) => {
+    if (disturbanceMillicores(a.interference) < disturbanceMillicores(attempts[best].interference)) best = i;
+  });
+  return best;
+}
+
+/**
+ * Measures a step by the rule: again while the last attempt was disturbed, up to maxRemeasures
+ * more times. Every attempt is kept; the least disturbed is marked as the one that counts.
+ */
+export async function measureStep(
+  measureOnce: (attempt: number) => Promise<StepMeasurement>,
+  rules: StepRules,
+  onDisturbed: (attempt: number, measurement: StepMeasurement) => void = () => undefined,
+): Promise<StepAttempt[]> {
+  const measured: StepMeasurement[] = [];
+  for (;;) {
+    measured.push(await measureOnce(measured.length + 1));
+    if (!measureAgain(measured, rules)) break;
+    onDisturbed(measured.length, measured[measured.length - 1]);
+  }
+  const counted = leastDisturbed(measured);
+  return measured.map((m, i) => ({ ...m, number: i + 1, counted: i === counted }));
+}
+
+export interface StepPlan {
+  readonly ratePerSecond: number;
+  readonly durationSeconds: number;
+  readonly refinement: boolean;
+}
+
+/** The step as recorded: the counted attempt's figures, every attempt, and the stop rule applied to the counted one. */
+export function rateStep(plan: StepPlan, attempts: readonly StepAttempt[], rules: StepRules): RateStep {
+  const counted = attempts.find((a) => a.counted);
+  if (!counted) throw new Error(`the step at ${plan.ratePerSecond} req/s has no counted attempt`);
+  const { sentPerSecond, latencyMs, interference } = counted;
+  const stop = plan.refinement ? undefined : stopReason(plan.ratePerSecond, sentPerSecond, latencyMs, rules);
+  return { ...plan, sentPerSecond, latencyMs, interference, stopReason: stop, attempts };
 }
 
 /** Long enough for stable tails: minSeconds, or more at low rates to reach minRequests. */
@@ -97,7 +163,7 @@ export function nextRate(steps: readonly RateStep[], rules: StepRules): NextStep
     if (next <= rules.maxRate) return { ratePerSecond: next, refinement: false };
   }
   if (steps.some((s) => s.refinement)) return undefined;
-  const best = capacityStep(steps, rules);
+  const best = readCapacity(steps, rules).step;
   if (!best) return undefined;
   const above = steps.filter((s) => s.ratePerSecond > best.ratePerSecond).sort((a, b) => a.ratePerSecond - b.ratePerSecond)[0];
   if (!above) return undefined;
@@ -105,17 +171,35 @@ export function nextRate(steps: readonly RateStep[], rules: StepRules): NextStep
   return mid > best.ratePerSecond && mid < above.ratePerSecond ? { ratePerSecond: mid, refinement: true } : undefined;
 }
 
+export interface CapacityReading {
+  readonly step?: RateStep;
+  /** Rates below `step` whose counted attempt failed while disturbed: they were not let veto it. */
+  readonly disturbedVetoRates: readonly number[];
+}
+
 /**
  * The step at the highest rate within capacity (p99 at or under the limit, no errors, the rate
- * sent) such that every lower rate measured was within capacity too; undefined when the first is not.
+ * sent) such that every lower rate measured was within capacity too, in its counted attempt. A
+ * lower step whose counted attempt failed while disturbed (so every attempt was: the least
+ * disturbed counts) was measured again already and does not veto a higher one; the reading names
+ * it. No step when no rate passes.
  */
-export function capacityStep(steps: readonly RateStep[], rules: StepRules): RateStep | undefined {
+export function readCapacity(steps: readonly RateStep[], rules: StepRules): CapacityReading {
   let best: RateStep | undefined;
+  const disturbedVetoRates: number[] = [];
+  let pending: number[] = [];
   for (const step of [...steps].sort((a, b) => a.ratePerSecond - b.ratePerSecond)) {
-    if (!withinCapacity(step, rules)) break;
-    best = step;
+    if (withinCapacity(step, rules)) {
+      best = step;
+      disturbedVetoRates.push(...pending);
+      pending = [];
+    } else if (isDisturbed(step.interference, rules)) {
+      pending.push(step.ratePerSecond);
+    } else {
+      break;
+    }
   }
-  return best;
+  return { step: best, disturbedVetoRates };
 }
 
 export interface Capacity {
@@ -127,10 +211,12 @@ export interface Capacity {
   /** The lowest measured rate above the capacity, and its p99: the capacity lies between the two. */
   readonly nextRatePerSecond?: number;
   readonly nextP99Ms?: number;
+  /** Lower rates that failed only while disturbed and so did not veto the capacity; absent before schema 2. */
+  readonly disturbedVetoRates?: readonly number[];
 }
 
 export function capacity(steps: readonly RateStep[], rules: StepRules, flagsPerRequest: number): Capacity {
-  const best = capacityStep(steps, rules);
+  const { step: best, disturbedVetoRates } = readCapacity(steps, rules);
   const bound = best?.ratePerSecond ?? 0;
   const next = steps.filter((s) => s.ratePerSecond > bound).sort((a, b) => a.ratePerSecond - b.ratePerSecond)[0];
   return {
@@ -139,6 +225,7 @@ export function capacity(steps: readonly RateStep[], rules: StepRules, flagsPerR
     p99Ms: best?.latencyMs.p99,
     nextRatePerSecond: next?.ratePerSecond,
     nextP99Ms: next?.latencyMs.p99,
+    disturbedVetoRates,
   };
 }
 

@@ -1,12 +1,9 @@
 /** The one table `npm run bench` prints, built from the same BenchResults it writes as JSON. */
 import { ResourceFit, WindowFootprint } from "./footprint";
 import { LoadRun } from "./evaluation";
-import { KIND_LABELS, STORAGE_LABELS } from "./chart";
-import { BenchResults, LoadRatios, SECTIONS, SectionName, SectionOutcome } from "./results";
-import { FIRST_RATES } from "./rateSteps";
-import { LatencySummary } from "./vegeta";
-
-export type Row = readonly [section: string, measurement: string, result: string, comparison: string];
+import { Row, formatMiB, formatMicros, formatMs, formatRate, formatRatio, hostLabel } from "./format";
+import { latencyRows } from "./latencyReport";
+import { BenchResults, LoadRatios, MachineInfo, SECTIONS, SectionName, SectionOutcome } from "./results";
 
 const SECTION_TITLES: Record<SectionName, string> = {
   propagation: "1 propagation",
@@ -16,33 +13,6 @@ const SECTION_TITLES: Record<SectionName, string> = {
   tuning: "tuning",
   latency: "5 latency",
 };
-
-const MIB = 1024 * 1024;
-
-/** 850 → "850 ms", 5300 → "5.3 s". */
-export function formatMs(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 10) return `${ms.toFixed(1)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
-export function formatMicros(us: number): string {
-  return us < 1000 ? `${us < 10 ? us.toFixed(1) : Math.round(us)} µs` : formatMs(us / 1000);
-}
-
-export function formatMiB(bytes: number): string {
-  return `${Math.round(bytes / MIB)} MiB`;
-}
-
-export function formatRate(perSecond: number): string {
-  return Math.round(perSecond).toLocaleString("en-US");
-}
-
-/** A ratio as `×1.76`, or `n/a` when it could not be computed. */
-export function formatRatio(value: number | undefined): string {
-  return value === undefined ? "n/a" : `×${value.toFixed(2)}`;
-}
 
 function loadResult(run: LoadRun): string {
   const evaluations = run.kind === "batch" ? ` (${formatRate(run.evaluationsPerSecond)} evaluations/s)` : "";
@@ -93,10 +63,26 @@ function propagationRows(results: Extract<BenchResults["sections"]["propagation"
   return rows;
 }
 
-function evaluationRows(results: Extract<BenchResults["sections"]["evaluation"], { status: "measured" }>["results"]): Row[] {
+type Measured<K extends SectionName> = Extract<BenchResults["sections"][K], { status: "measured" }>["results"];
+
+/** Ours ÷ database in the same run first (it carries over between hosts), then the absolute figures and their host. */
+export function evaluationRatioRow(results: Measured<"evaluation">, machine: MachineInfo): Row {
+  const r = results.oursToDatabase;
+  const ratios = `boolean ${formatRatio(r.booleanRequestsPerSecond)} req/s, ${formatRatio(r.booleanP99)} p99 · batch ${formatRatio(r.batchRequestsPerSecond)} req/s, ${formatRatio(r.batchP99)} p99 · ${formatRatio(r.cpuPerEvaluation)} CPU/evaluation`;
+  const absolute = (name: string, run: LoadRun | undefined) => (run ? `${name} ${formatRate(run.requestsPerSecond)} req/s, p99 ${formatMs(run.latencyMs.p99)}` : `${name} not measured`);
+  return [
+    SECTION_TITLES.evaluation,
+    "summary: ours ÷ database storage, same run",
+    ratios,
+    `on ${hostLabel(machine)}, boolean: ${absolute("ours", results.ours.loads.boolean)}; ${absolute("database", results.database.loads.boolean)}`,
+  ];
+}
+
+function evaluationRows(results: Measured<"evaluation">, machine: MachineInfo): Row[] {
   const s = SECTION_TITLES.evaluation;
   const { load } = results;
   const rows: Row[] = [
+    evaluationRatioRow(results, machine),
     [s, "load", `${load.tool}: ${load.connections} connections, ${load.threads} threads, ${load.durationSeconds} s per run`, `${load.flags} flags in turn, entity ids ${load.entities}; closed loop, so latencies are at saturation of the shared cores`],
   ];
   for (const kind of ["boolean", "batch"] as const) {
@@ -173,74 +159,6 @@ function tuningRows(results: Extract<BenchResults["sections"]["tuning"], { statu
   return rows;
 }
 
-/** "p50 0.41 ms · p90 … · p99.9 … · max … · 0 errors" */
-export function latencySummary(l: LatencySummary): string {
-  const errors = l.errors === 0 ? "0 errors" : `${l.errors} errors (${l.non200} non-200, ${l.transportErrors} no answer)`;
-  return `p50 ${formatMs(l.p50)} · p90 ${formatMs(l.p90)} · p99 ${formatMs(l.p99)} · p99.9 ${formatMs(l.p999)} · max ${formatMs(l.max)} · ${errors}`;
-}
-
-function latencyRows(results: Extract<BenchResults["sections"]["latency"], { status: "measured" }>["results"]): Row[] {
-  const s = SECTION_TITLES.latency;
-  const { method } = results;
-  const load = results.loadAverageAtStart.map((l) => l.toFixed(2)).join(" / ");
-  const rows: Row[] = [
-    [
-      s,
-      "method",
-      `${method.tool}, ${method.description}; up from ${formatRate(FIRST_RATES[0])} req/s until p99 > ${method.rules.stopP99Ms} ms or errors`,
-      `open loop; Flipt pinned to CPU ${method.pinning.flipt} (one core: every rate is per core), vegeta and the harness to CPU ${method.pinning.generator} (taskset); load average at start ${load}`,
-    ],
-  ];
-  for (const run of results.runs) {
-    const label = `${KIND_LABELS[run.kind]}, ${STORAGE_LABELS[run.storage]}`;
-    for (const step of [...run.steps].sort((a, b) => a.ratePerSecond - b.ratePerSecond)) {
-      const notes = [`${formatRate(step.sentPerSecond)} req/s sent over ${step.durationSeconds} s`];
-      if (step.interference) notes.push(`Flipt ${Math.round(step.interference.fliptMillicores)}m, others ${Math.round(step.interference.othersMillicores)}m of its core`);
-      if ((step.attempts ?? 1) > 1) notes.push(`kept attempt ${step.attempts}`);
-      if (step.refinement) notes.push("refinement");
-      if (step.stopReason) notes.push(`stop: ${step.stopReason}`);
-      rows.push([s, `${label} @ ${formatRate(step.ratePerSecond)} req/s`, latencySummary(step.latencyMs), notes.join("; ")]);
-    }
-  }
-  for (const run of results.runs) {
-    const c = run.capacity;
-    const label = `capacity per core (p99 ≤ ${method.rules.capacityP99Ms} ms): ${KIND_LABELS[run.kind]}, ${STORAGE_LABELS[run.storage]}`;
-    const next = c.nextRatePerSecond === undefined ? "no higher rate measured" : `at ${formatRate(c.nextRatePerSecond)} req/s p99 was ${formatMs(c.nextP99Ms!)}`;
-    const found =
-      c.requestsPerSecond === undefined
-        ? `below ${formatRate(run.steps[0]?.ratePerSecond ?? 0)} req/s`
-        : `${formatRate(c.requestsPerSecond)} req/s${run.flagsPerRequest > 1 ? ` (${formatRate(c.evaluationsPerSecond!)} evaluations/s)` : ""}, p99 ${formatMs(c.p99Ms!)}`;
-    rows.push([s, label, found, next]);
-  }
-  const { assumptions } = results.sizing;
-  for (const [kind, stacks] of Object.entries(results.sizing.byKind)) {
-    for (const st of stacks ?? []) {
-      rows.push([
-        s,
-        `sizing ${st.stack}: ${KIND_LABELS[kind as keyof typeof KIND_LABELS]}, ${STORAGE_LABELS[results.sizing.storage]}`,
-        `≈${formatRate(st.evaluationsPerSecondPerPod)} evaluations/s per pod at its CPU limit ${st.cpuLimitMillicores}m`,
-        `${st.replicasForPeak} replicas for a peak of ${formatRate(assumptions.peakEvaluationsPerSecond)} evaluations/s at ${Math.round(assumptions.plannedUtilisation * 100)} % of capacity (configured: ${st.configuredReplicas})`,
-      ]);
-    }
-  }
-  const cf = results.changeAndFault;
-  if (cf) {
-    for (const w of cf.windows) {
-      const syncErrors = w.gitSyncErrors === undefined ? "" : `; ${w.gitSyncErrors} failed Git syncs`;
-      rows.push([
-        s,
-        `${formatRate(cf.ratePerSecond)} req/s on ${cf.flag}: ${w.name} (${Math.round(w.seconds)} s)`,
-        `${w.latencyMs.requests} requests · p99 ${formatMs(w.latencyMs.p99)} · max ${formatMs(w.latencyMs.max)} · ${w.latencyMs.errors} errors · ${w.latencyMs.non200} non-200`,
-        `${w.ok ? "ok" : "VIOLATED"}: served true ${w.served.true} / false ${w.served.false}, allowed ${w.expected.join(" or ")}, ${w.unexpected} other answers${syncErrors}`,
-      ]);
-    }
-  } else if (results.changeAndFaultError) {
-    rows.push([s, "change and fault windows", "failed", results.changeAndFaultError]);
-  }
-  rows.push([s, "chart", results.chart ?? "not drawn", results.chartError ?? "p50 and p99 against the arrival rate, log scales"]);
-  return rows;
-}
-
 function outcomeRows<T>(name: SectionName, outcome: SectionOutcome<T>, measured: (results: T) => Row[]): Row[] {
   const title = SECTION_TITLES[name];
   switch (outcome.status) {
@@ -259,11 +177,11 @@ export function reportRows(results: BenchResults): Row[] {
   const { sections } = results;
   const bySection: Record<SectionName, () => Row[]> = {
     propagation: () => outcomeRows("propagation", sections.propagation, propagationRows),
-    evaluation: () => outcomeRows("evaluation", sections.evaluation, evaluationRows),
+    evaluation: () => outcomeRows("evaluation", sections.evaluation, (r) => evaluationRows(r, results.machine)),
     footprint: () => outcomeRows("footprint", sections.footprint, footprintRows),
     program: () => outcomeRows("program", sections.program, programRows),
     tuning: () => outcomeRows("tuning", sections.tuning, tuningRows),
-    latency: () => outcomeRows("latency", sections.latency, latencyRows),
+    latency: () => outcomeRows("latency", sections.latency, (r) => latencyRows(SECTION_TITLES.latency, r, results.machine)),
   };
   return SECTIONS.flatMap((name) => bySection[name]());
 }
@@ -306,7 +224,8 @@ export function reportHeader(results: BenchResults): string {
   const flipt = results.flipt.version ? `Flipt ${results.flipt.version} (${results.flipt.provenance})` : `Flipt unavailable: ${results.flipt.unavailableReason}`;
   return [
     `${results.command} — ${results.startedAt}${results.quick ? " (--quick: fewer changes, shorter runs)" : ""}`,
-    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}${m.wrk ? `, ${m.wrk}` : ""}`,
+    `host: ${hostLabel(m)}`,
+    `machine: ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}${m.wrk ? `, ${m.wrk}` : ""}`,
     flipt,
   ].join("\n");
 }

@@ -1,6 +1,7 @@
 /**
- * The shape of bench/results.json, and the pure functions that derive the reported figures
- * (ratios, resource fit) from the measured runs. report.ts prints the same data as a table.
+ * The shape of bench/results.json, the pure functions that derive the reported figures (ratios,
+ * resource fit) from the measured runs, and the reading of files written under an older schema.
+ * report.ts prints the same data as a table.
  */
 import { ResourceSettings } from "../settings/types";
 import { ClientSideResults } from "./clientSide";
@@ -9,7 +10,8 @@ import { ResourceFit, WindowFootprint, resourceFit } from "./footprint";
 import { TimedCommand } from "./program";
 import { PropagationResults } from "./propagation";
 import { ratio } from "./stats";
-import { LatencyResults } from "./latency";
+import { KindRun, LatencyResults } from "./latency";
+import { RateStep, StepRules } from "./rateSteps";
 import { GitBackendRun } from "./tuning";
 
 export const SECTIONS = ["propagation", "evaluation", "footprint", "program", "tuning", "latency"] as const;
@@ -82,7 +84,12 @@ export interface ProgramSectionResults {
 
 export interface MachineInfo {
   readonly cpus: number;
+  /** /proc/cpuinfo "model name". */
   readonly cpuModel: string;
+  /** The kernel's clock source (kvm-clock, tsc, …); absent before schema 2. */
+  readonly clockSource?: string;
+  /** The hypervisor's share of all CPU time (0–1) over the whole run; absent before schema 2. */
+  readonly stealShare?: number;
   readonly memoryGiB: number;
   readonly node: string;
   readonly os: string;
@@ -92,8 +99,14 @@ export interface MachineInfo {
   readonly loadAverageAtStart: readonly number[];
 }
 
+/**
+ * 2: steal per step (both cores) and the run's steal share, every attempt of a step with the one
+ * that counts, the ladder's round and, from a --repeat run, the spreads across rounds.
+ */
+export const SCHEMA_VERSION = 2;
+
 export interface BenchResults {
-  readonly schemaVersion: 1;
+  readonly schemaVersion: typeof SCHEMA_VERSION;
   readonly command: string;
   readonly startedAt: string;
   readonly finishedAt: string;
@@ -147,3 +160,57 @@ export const FOOTPRINT_NOTES = [
   "The machine's 2 cores are shared by Flipt, wrk (2 threads) and this process, so CPU under load is what Flipt got, not what it would take alone.",
   "RSS counts the mapped Flipt binary (RssFile, reclaimable page cache) as well as heap and stacks (RssAnon); a container's working set is close to RSS.",
 ];
+
+type V1Rules = Omit<StepRules, "maxDisturbanceMillicores" | "maxRemeasures"> & { readonly maxInterferenceMillicores: number; readonly maxAttempts: number };
+/** v1 kept the last attempt only, and counted the attempts made. */
+type V1Step = Omit<RateStep, "attempts"> & { readonly attempts?: number };
+type V1Run = Omit<KindRun, "round" | "steps"> & { readonly steps: readonly V1Step[] };
+type V1Latency = Omit<LatencyResults, "method" | "runs"> & {
+  readonly method: Omit<LatencyResults["method"], "rules" | "repeats"> & { readonly rules: V1Rules };
+  readonly runs: readonly V1Run[];
+};
+type V1Results = Omit<BenchResults, "schemaVersion" | "sections"> & {
+  readonly schemaVersion: 1;
+  readonly sections: Omit<BenchResults["sections"], "latency"> & { readonly latency: SectionOutcome<V1Latency> };
+};
+
+/** The step's one kept attempt, numbered as it was: earlier attempts were not recorded. */
+function stepFromV1({ attempts, ...step }: V1Step): RateStep {
+  const { sentPerSecond, latencyMs, interference } = step;
+  return { ...step, attempts: [{ number: attempts ?? 1, sentPerSecond, latencyMs, interference, counted: true }] };
+}
+
+/** v1's threshold applied to others only (steal was recorded, not counted); the value carries over. */
+function rulesFromV1({ maxInterferenceMillicores, maxAttempts, ...rules }: V1Rules): StepRules {
+  return { ...rules, maxDisturbanceMillicores: maxInterferenceMillicores, maxRemeasures: maxAttempts - 1 };
+}
+
+function latencyFromV1(latency: V1Latency): LatencyResults {
+  return {
+    ...latency,
+    method: { ...latency.method, rules: rulesFromV1(latency.method.rules), repeats: 1 },
+    runs: latency.runs.map((run) => ({ ...run, round: 1, steps: run.steps.map(stepFromV1) })),
+  };
+}
+
+function resultsFromV1(v1: V1Results): BenchResults {
+  const latency = v1.sections.latency;
+  return {
+    ...v1,
+    schemaVersion: SCHEMA_VERSION,
+    sections: { ...v1.sections, latency: latency.status === "measured" ? { status: "measured", results: latencyFromV1(latency.results) } : latency },
+  };
+}
+
+/** A results file as the current schema, whichever schema wrote it; `source` names it in errors. */
+export function parseBenchResults(text: string, source: string): BenchResults {
+  let parsed: { readonly schemaVersion?: unknown };
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch (error) {
+    throw new Error(`${source}: not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (parsed.schemaVersion === SCHEMA_VERSION) return parsed as BenchResults;
+  if (parsed.schemaVersion === 1) return resultsFromV1(parsed as V1Results);
+  throw new Error(`${source}: schemaVersion ${JSON.stringify(parsed.schemaVersion)}: expected 1 or ${SCHEMA_VERSION}`);
+}

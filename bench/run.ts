@@ -1,11 +1,14 @@
 /**
- * `npm run bench [-- --out <file>] [--quick] [--only <section,…>] [--step-seconds <s>]`: measures how
+ * `npm run bench [-- --out <file>] [--quick] [--only <section,…>] [--step-seconds <s>] [--repeat <n>]`: measures how
  * fast a flag change lands, how fast Flipt answers and what it costs, the latency at fixed arrival
  * rates, and how long the program's own commands take. Prints one table and writes the same figures
  * as JSON (default bench/results.json), with the latency chart beside it (<out>-latency.svg).
  *
  * --step-seconds makes every latency step last exactly that long (no 10,000-request floor): for
  * trying the section out; its figures are recorded with the rules they were made under.
+ *
+ * --repeat runs every latency ladder n times (round by round) and reports, per step, the median and
+ * range of p50 and p99 across the rounds: one noisy ladder is then visible as such.
  *
  * It reports; it does not judge speed. It exits 1 only when a selected section could not be
  * measured (no Flipt binary, no wrk) or failed, so "not measured" is never a silent pass.
@@ -16,13 +19,15 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UsageError, parseFlags, runMain, stringFlag } from "../scripts/cli";
+import { Flags, UsageError, parseFlags, runMain, stringFlag } from "../scripts/cli";
 import { stackSettings } from "../scripts/lib/localFlipt";
 import { Supervisor } from "../scripts/lib/processes";
 import { ToolchainPaths, fliptUnavailableReason, toolchainPaths } from "../scripts/toolchain/paths";
 import { projectDir } from "../settings/schema";
 import { renderSvg, latencyChartSpec } from "./chart";
 import { measureClientSide } from "./clientSide";
+import { readProcStat, stealShare } from "./cpuShare";
+import { readClockSource, readCpuModelName } from "./host";
 import { CpuPinning, LatencyResults, LatencySettings, measureLatency, readLoadAverage } from "./latency";
 import { LoadSettings, MeasureOptions, TargetRun, measureTarget } from "./evaluation";
 import { measureProgram } from "./program";
@@ -36,6 +41,7 @@ import {
   FOOTPRINT_NOTES,
   FootprintResults,
   MachineInfo,
+  SCHEMA_VERSION,
   SECTIONS,
   SectionName,
   SectionOutcome,
@@ -63,13 +69,13 @@ interface Profile {
 const PROFILES: Record<"full" | "quick", Profile> = {
   full: {
     propagationChanges: 10,
-    latency: { rules: DEFAULT_STEP_RULES, warmupSeconds: 5, targetsPerKind: 10_000, batchSize: 10, timeoutSeconds: 5, faultRatePerSecond: 1000 },
+    latency: { rules: DEFAULT_STEP_RULES, warmupSeconds: 5, targetsPerKind: 10_000, batchSize: 10, timeoutSeconds: 5, faultRatePerSecond: 1000, repeats: 1 },
     load: { connections: 16, threads: 2, durationSeconds: 15, warmupSeconds: 3, batchSize: 10, settleSeconds: 5, idleSeconds: 0 },
     clientSide: { serverSideCount: 3000, clientSideCount: 100_000, maxMs: 10_000 },
   },
   quick: {
     propagationChanges: 3,
-    latency: { rules: { ...DEFAULT_STEP_RULES, minSeconds: 5, minRequests: 0 }, warmupSeconds: 1, targetsPerKind: 2000, batchSize: 10, timeoutSeconds: 5, faultRatePerSecond: 1000 },
+    latency: { rules: { ...DEFAULT_STEP_RULES, minSeconds: 5, minRequests: 0 }, warmupSeconds: 1, targetsPerKind: 2000, batchSize: 10, timeoutSeconds: 5, faultRatePerSecond: 1000, repeats: 1 },
     load: { connections: 16, threads: 2, durationSeconds: 5, warmupSeconds: 1, batchSize: 10, settleSeconds: 1, idleSeconds: 3 },
     clientSide: { serverSideCount: 500, clientSideCount: 20_000, maxMs: 3000 },
   },
@@ -99,13 +105,17 @@ interface Options {
   readonly quick: boolean;
   readonly only: ReadonlySet<SectionName>;
   readonly stepSeconds?: number;
+  readonly repeats?: number;
 }
+
+/** --repeat bounds: a full round of ladders takes about 20 minutes. */
+const MAX_REPEATS = 10;
 
 /** Flipt on one core, the load generator and this harness on the other: "per core" means one core. */
 const PINNING: CpuPinning = { flipt: "0", generator: "1" };
 
-function parseOptions(argv: readonly string[]): Options {
-  const flags = parseFlags(argv, ["out", "quick", "only", "step-seconds"]);
+export function parseOptions(argv: readonly string[]): Options {
+  const flags = parseFlags(argv, ["out", "quick", "only", "step-seconds", "repeat"]);
   const callerDir = process.env.INIT_CWD ?? process.cwd(); // npm runs scripts from the project dir
   const out = flags.out === undefined ? DEFAULT_OUT : path.resolve(callerDir, stringFlag(flags, "out"));
   const only = new Set<SectionName>();
@@ -120,7 +130,16 @@ function parseOptions(argv: readonly string[]): Options {
     stepSeconds = Number(text);
     if (!Number.isInteger(stepSeconds) || stepSeconds < 1 || stepSeconds > 600) throw new UsageError(`--step-seconds ${JSON.stringify(text)}: expected whole seconds from 1 to 600`);
   }
-  return { out, quick: flags.quick === true, only, stepSeconds };
+  return { out, quick: flags.quick === true, only, stepSeconds, repeats: repeatsOption(flags, only) };
+}
+
+function repeatsOption(flags: Flags, only: ReadonlySet<SectionName>): number | undefined {
+  if (flags.repeat === undefined) return undefined;
+  const text = stringFlag(flags, "repeat");
+  const repeats = Number(text);
+  if (!Number.isInteger(repeats) || repeats < 1 || repeats > MAX_REPEATS) throw new UsageError(`--repeat ${JSON.stringify(text)}: expected a whole number of ladders from 1 to ${MAX_REPEATS}`);
+  if (!only.has("latency")) throw new UsageError("--repeat repeats the latency ladders: select the latency section too");
+  return repeats;
 }
 
 function log(line: string): void {
@@ -140,7 +159,8 @@ function machineInfo(tools: ToolchainPaths): MachineInfo {
   const cpus = os.cpus();
   return {
     cpus: cpus.length,
-    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    cpuModel: readCpuModelName() ?? cpus[0]?.model.trim() ?? "unknown",
+    clockSource: readClockSource(),
     memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
     node: process.versions.node,
     os: `${os.type()} ${os.release()}`,
@@ -269,8 +289,9 @@ async function tuningResults(supervisor: Supervisor, tools: ToolchainPaths, runs
 }
 
 function latencySettings(options: Options, profile: Profile): LatencySettings {
-  if (options.stepSeconds === undefined) return profile.latency;
-  return { ...profile.latency, rules: { ...profile.latency.rules, minSeconds: options.stepSeconds, minRequests: 0 } };
+  const latency = { ...profile.latency, repeats: options.repeats ?? profile.latency.repeats };
+  if (options.stepSeconds === undefined) return latency;
+  return { ...latency, rules: { ...latency.rules, minSeconds: options.stepSeconds, minRequests: 0 } };
 }
 
 /** The chart goes beside the JSON: bench/results.json → bench/results-latency.svg. */
@@ -293,9 +314,9 @@ async function latencyResults(supervisor: Supervisor, tools: ToolchainPaths, opt
       title: `Flipt ${fliptVersion(tools.fliptBin)?.split(" ")[0] ?? ""}: latency at a constant arrival rate, one core`,
       subtitle: [
         `${measured.method.tool}, open loop; each step ≥ ${rules.minSeconds} s${rules.minRequests > 0 ? ` and ≥ ${rules.minRequests.toLocaleString("en-US")} requests` : ""}`,
-        `${LOAD_STACK} stack config and flags (${measured.method.flags} migrated flags), random entities`,
+        `${LOAD_STACK} stack config and flags (${measured.method.flags} migrated flags), random entities${settings.repeats > 1 ? `; median of ${settings.repeats} ladders per point` : ""}`,
         "Flipt pinned to one core, vegeta and the harness to the other (taskset)",
-        `${machine.cpus} × ${machine.cpuModel}, load average ${measured.loadAverageAtStart[0].toFixed(2)} at start`,
+        `${machine.cpus} × ${machine.cpuModel}${machine.clockSource ? `, clock source ${machine.clockSource}` : ""}, load average ${measured.loadAverageAtStart[0].toFixed(2)} at start`,
         "solid: Git storage (ours) · dashed: database storage",
       ],
       guides: [
@@ -360,6 +381,7 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const tools = toolchainPaths();
   const machine = machineInfo(tools);
+  const statAtStart = readProcStat();
   // Every section starts unselected; the list of sections is SECTIONS.
   const sections = Object.fromEntries(SECTIONS.map((name) => [name, { status: "not selected" }])) as Sections;
 
@@ -400,12 +422,12 @@ async function main(): Promise<void> {
 
   const unavailableReason = fliptUnavailableReason(tools);
   const results: BenchResults = {
-    schemaVersion: 1,
+    schemaVersion: SCHEMA_VERSION,
     command: `${process.env.npm_lifecycle_event === "bench" ? "npm run bench" : "tsx bench/run.ts"}${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
     startedAt,
     finishedAt: new Date().toISOString(),
     quick: options.quick,
-    machine,
+    machine: { ...machine, stealShare: stealShare(statAtStart.all, readProcStat().all) },
     flipt: {
       binary: tools.fliptBin,
       version: unavailableReason ? undefined : fliptVersion(tools.fliptBin),

@@ -39,6 +39,25 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
+/** The median and range of a few figures, one per repeated run. */
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * Across repeated runs the median is the middle value, or the mean of the two middle ones: with
+ * two runs the nearest-rank median would report the better run as typical.
+ */
+export function spread(values: readonly number[]): Spread {
+  if (values.length === 0) throw new Error("spread of no values");
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
 /**
  * What a polling design alone costs: a change lands at a uniformly random point of the poll cycle
  * and waits for the next poll, so the wait is uniform on [0, interval).

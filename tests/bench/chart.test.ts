@@ -1,26 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { chartRows, latencyChartSpec, renderSvg } from "../../bench/chart";
-import type { KindRun } from "../../bench/latency";
-import { RateStep } from "../../bench/rateSteps";
-
-function step(ratePerSecond: number, p50: number, p99: number): RateStep {
-  return {
-    ratePerSecond,
-    durationSeconds: 20,
-    sentPerSecond: ratePerSecond,
-    refinement: false,
-    latencyMs: { requests: ratePerSecond * 20, p50, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3, non200: 0, transportErrors: 0, errors: 0 },
-  };
-}
-
-function run(storage: KindRun["storage"], kind: KindRun["kind"], steps: RateStep[]): KindRun {
-  return { storage, kind, target: `latency-${storage}`, flagsPerRequest: kind === "batch" ? 10 : 1, fliptCpusAllowed: "0", steps, capacity: {} };
-}
+import { kindRun, step } from "./steps";
 
 const runs = [
-  run("git", "boolean", [step(250, 0.4, 1.1), step(500, 0.45, 1.6), step(1000, 0.5, 3.2)]),
-  run("database", "boolean", [step(250, 0.6, 2.5), step(500, 0.8, 9)]),
-  run("git", "ofrep", [step(250, 0.42, 1.2)]),
+  kindRun("git", "boolean", [step(250, 1.1, { p50: 0.4 }), step(500, 1.6, { p50: 0.45 }), step(1000, 3.2, { p50: 0.5 })]),
+  kindRun("database", "boolean", [step(250, 2.5, { p50: 0.6 }), step(500, 9, { p50: 0.8 })]),
+  kindRun("git", "ofrep", [step(250, 1.2, { p50: 0.42 })]),
 ];
 const options = { title: "latency", subtitle: ["vegeta"], guides: [{ latencyMs: 5, label: "5 ms: capacity (p99)" }] };
 
@@ -30,6 +15,15 @@ describe("latency chart", () => {
     expect(rows).toHaveLength(2 * 6);
     expect(rows).toContainEqual({ percentile: "p99", kind: "boolean (/evaluate/v1/boolean)", storage: "database storage (SQLite)", ratePerSecond: 500, latencyMs: 9 });
     expect(rows).toContainEqual({ percentile: "p50", kind: "OFREP (/ofrep/v1/evaluate/flags/{key})", storage: "Git storage (ours)", ratePerSecond: 250, latencyMs: 0.42 });
+  });
+
+  it("draws the median across rounds when the ladders were repeated", () => {
+    const repeated = [...runs, kindRun("git", "boolean", [step(250, 1.5, { p50: 0.5 })], 2), kindRun("git", "boolean", [step(250, 1.3, { p50: 0.3 })], 3)];
+    const git250 = chartRows(repeated).filter((r) => r.storage === "Git storage (ours)" && r.kind === "boolean (/evaluate/v1/boolean)" && r.ratePerSecond === 250);
+    expect(git250).toEqual([
+      { percentile: "p50", kind: "boolean (/evaluate/v1/boolean)", storage: "Git storage (ours)", ratePerSecond: 250, latencyMs: 0.4 },
+      { percentile: "p99", kind: "boolean (/evaluate/v1/boolean)", storage: "Git storage (ours)", ratePerSecond: 250, latencyMs: 1.3 },
+    ]);
   });
 
   it("puts rate and latency on log scales, p50 and p99 in two panels, kind as colour and storage as dash", () => {

@@ -1,24 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_STEP_RULES, RateStep, capacity, ladderRateAfter, nextRate, stackSizing, stepSeconds, stopReason } from "../../bench/rateSteps";
-import { LatencySummary } from "../../bench/vegeta";
-
-const rules = DEFAULT_STEP_RULES;
-
-function latency(p99: number, errors = 0): LatencySummary {
-  return { requests: 20_000, p50: p99 / 4, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3, non200: errors, transportErrors: 0, errors };
-}
-
-/** A step as the bench records it: the stop reason from the same rule the bench applies. */
-function step(ratePerSecond: number, p99: number, errors = 0, refinement = false): RateStep {
-  const l = latency(p99, errors);
-  return { ratePerSecond, durationSeconds: 20, sentPerSecond: ratePerSecond, latencyMs: l, refinement, stopReason: refinement ? undefined : stopReason(ratePerSecond, ratePerSecond, l, rules) };
-}
+import { RateStep, StepMeasurement, capacity, ladderRateAfter, measureAgain, measureStep, nextRate, stackSizing, stepSeconds, stopReason } from "../../bench/rateSteps";
+import { interferenceOf, latency, measurement, rules, step, stepOf } from "./steps";
 
 /** Drives nextRate with a fake server whose p99 at each rate is given: the rates the bench would measure. */
 function schedule(p99At: (rate: number) => number, errorsAt: (rate: number) => number = () => 0): number[] {
   const steps: RateStep[] = [];
   for (let next = nextRate(steps, rules); next && steps.length < 50; next = nextRate(steps, rules)) {
-    steps.push(step(next.ratePerSecond, p99At(next.ratePerSecond), errorsAt(next.ratePerSecond), next.refinement));
+    steps.push(step(next.ratePerSecond, p99At(next.ratePerSecond), { errors: errorsAt(next.ratePerSecond), refinement: next.refinement }));
   }
   return steps.map((s) => s.ratePerSecond);
 }
@@ -63,8 +51,8 @@ describe("rate steps", () => {
 
 describe("capacity", () => {
   it("is the highest rate with p99 at or under 5 ms and no errors, with every lower rate within too", () => {
-    const steps = [step(250, 1), step(500, 1.5), step(1000, 5), step(2000, 9), step(4000, 60), step(1500, 4, 0, true)];
-    expect(capacity(steps, rules, 1)).toEqual({ requestsPerSecond: 1500, evaluationsPerSecond: 1500, p99Ms: 4, nextRatePerSecond: 2000, nextP99Ms: 9 });
+    const steps = [step(250, 1), step(500, 1.5), step(1000, 5), step(2000, 9), step(4000, 60), step(1500, 4, { refinement: true })];
+    expect(capacity(steps, rules, 1)).toEqual({ requestsPerSecond: 1500, evaluationsPerSecond: 1500, p99Ms: 4, nextRatePerSecond: 2000, nextP99Ms: 9, disturbedVetoRates: [] });
   });
 
   it("does not count a rate above one that failed, even if it looked better", () => {
@@ -83,7 +71,96 @@ describe("capacity", () => {
       p99Ms: undefined,
       nextRatePerSecond: 250,
       nextP99Ms: 12,
+      disturbedVetoRates: [],
     });
+  });
+});
+
+describe("capacity on a noisy host", () => {
+  // 250 req/s measured while a second bench started: others + steal over 100m in every attempt.
+  const disturbedLow = [step(250, 8.2, { interference: interferenceOf(233, 40) }), step(500, 2.6), step(1000, 3.1), step(2000, 9)];
+
+  it("is not vetoed by a lower step that failed only while disturbed, and names that step", () => {
+    expect(capacity(disturbedLow, rules, 1)).toEqual({ requestsPerSecond: 1000, evaluationsPerSecond: 1000, p99Ms: 3.1, nextRatePerSecond: 2000, nextP99Ms: 9, disturbedVetoRates: [250] });
+  });
+
+  it("is still vetoed by a lower step that failed while not disturbed", () => {
+    const quietFailure = [step(250, 8.2, { interference: interferenceOf(60, 30) }), step(500, 2.6), step(1000, 3.1)];
+    expect(capacity(quietFailure, rules, 1)).toMatchObject({ requestsPerSecond: undefined, nextRatePerSecond: 250, disturbedVetoRates: [] });
+  });
+
+  it("judges a step by its counted attempt: a failure in a disturbed attempt that did not count cannot veto", () => {
+    const attempts = [
+      { ...measurement(250, 8.2, { interference: interferenceOf(233) }), number: 1, counted: false },
+      { ...measurement(250, 1.3, { interference: interferenceOf(10) }), number: 2, counted: true },
+    ];
+    expect(capacity([stepOf(250, attempts), step(500, 2.6)], rules, 1)).toMatchObject({ requestsPerSecond: 500, disturbedVetoRates: [] });
+  });
+
+  it("names no disturbed veto for a disturbed failure above the capacity", () => {
+    const steps = [step(250, 1), step(500, 2), step(1000, 9, { interference: interferenceOf(300) }), step(2000, 12)];
+    expect(capacity(steps, rules, 1)).toMatchObject({ requestsPerSecond: 500, nextRatePerSecond: 1000, disturbedVetoRates: [] });
+  });
+
+  it("refines above the capacity a disturbed low step did not veto", () => {
+    expect(nextRate([...disturbedLow.slice(0, 3), step(2000, 9), step(4000, 60)], rules)).toEqual({ ratePerSecond: 1500, refinement: true });
+  });
+});
+
+describe("re-measuring a disturbed step", () => {
+  /** measureStep against attempts whose others on Flipt's core are given in turn; p99 is the attempt number. */
+  async function measured(othersMillicores: number[]) {
+    const calls: number[] = [];
+    const disturbedAttempts: number[] = [];
+    const attempts = await measureStep(
+      async (attempt): Promise<StepMeasurement> => {
+        calls.push(attempt);
+        return measurement(250, attempt, { interference: interferenceOf(othersMillicores[attempt - 1]) });
+      },
+      rules,
+      (attempt) => disturbedAttempts.push(attempt),
+    );
+    return { calls, disturbedAttempts, attempts };
+  }
+
+  it("measures an undisturbed step once", async () => {
+    const { calls, attempts } = await measured([40]);
+    expect(calls).toEqual([1]);
+    expect(attempts.map((a) => [a.number, a.counted])).toEqual([[1, true]]);
+  });
+
+  it("measures again while disturbed, keeps every attempt and counts the first undisturbed one", async () => {
+    const { calls, disturbedAttempts, attempts } = await measured([233, 162, 30, 500]);
+    expect(calls).toEqual([1, 2, 3]);
+    expect(disturbedAttempts).toEqual([1, 2]);
+    expect(attempts.map((a) => [a.number, a.latencyMs.p99, a.counted])).toEqual([
+      [1, 1, false],
+      [2, 2, false],
+      [3, 3, true],
+    ]);
+  });
+
+  it("stops after three more attempts and counts the least disturbed of all four", async () => {
+    const { calls, attempts } = await measured([233, 140, 180, 160, 10]);
+    expect(calls).toEqual([1, 2, 3, 4]);
+    expect(attempts.filter((a) => a.counted).map((a) => a.number)).toEqual([2]);
+    expect(stepOf(250, attempts)).toMatchObject({ latencyMs: { p99: 2 }, interference: { othersMillicores: 140 }, attempts });
+  });
+
+  it("counts the steal on Flipt's core as disturbance, beside the other processes", () => {
+    expect(measureAgain([measurement(250, 1, { interference: interferenceOf(60, 41) })], rules)).toBe(true);
+    expect(measureAgain([measurement(250, 1, { interference: interferenceOf(60, 40) })], rules)).toBe(false);
+  });
+
+  it("takes the step's figures and stop reason from the counted attempt", () => {
+    const attempts = [
+      { ...measurement(1000, 80, { interference: interferenceOf(400) }), number: 1, counted: false },
+      { ...measurement(1000, 2, { interference: interferenceOf(0) }), number: 2, counted: true },
+    ];
+    const s: RateStep = stepOf(1000, attempts);
+    expect(s.latencyMs).toEqual(latency(2));
+    expect(s.stopReason).toBeUndefined();
+    expect(s.attempts).toHaveLength(2);
   });
 });
 

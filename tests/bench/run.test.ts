@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { problems } from "../../bench/run";
+import { parseOptions, problems } from "../../bench/run";
 
 describe("bench exit status", () => {
   it("lists every selected section that was not measured or failed, and nothing for a clean run", () => {
@@ -53,5 +53,21 @@ describe("bench exit status, latency section", () => {
       "latency: change and fault windows: no kill switch",
       "latency: chart: vega failed",
     ]);
+  });
+});
+
+describe("bench options: --repeat", () => {
+  it("runs each latency ladder the given number of times, once by default", () => {
+    expect(parseOptions(["--only", "latency", "--repeat", "3"]).repeats).toBe(3);
+    expect(parseOptions(["--only", "latency"]).repeats).toBeUndefined();
+  });
+
+  it.each([
+    [["--only", "latency", "--repeat", "0"], '--repeat "0": expected a whole number of ladders from 1 to 10'],
+    [["--only", "latency", "--repeat", "2.5"], '--repeat "2.5": expected a whole number of ladders from 1 to 10'],
+    [["--only", "latency", "--repeat", "11"], '--repeat "11": expected a whole number of ladders from 1 to 10'],
+    [["--only", "evaluation", "--repeat", "3"], "--repeat repeats the latency ladders: select the latency section too"],
+  ])("refuses %j", (argv, message) => {
+    expect(() => parseOptions(argv)).toThrow(message);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { millicores, percentile, pollingFloor, ratio, summarize } from "../../bench/stats";
+import { millicores, percentile, pollingFloor, ratio, spread, summarize } from "../../bench/stats";
 
 describe("bench statistics", () => {
   const tenChanges = [5200, 900, 9800, 4100, 7600, 300, 6100, 2500, 8700, 3300];
@@ -53,5 +53,21 @@ describe("percentiles of many samples", () => {
     const samples = Array.from({ length: 1000 }, (_, i) => i + 1);
     expect(percentile(samples, 99.9)).toBe(999);
     expect(percentile(samples, 99)).toBe(990);
+  });
+});
+
+describe("spread across repeated runs", () => {
+  it("is the middle value of an odd count and the range, whatever the order", () => {
+    expect(spread([2.6, 1.3, 8.2])).toEqual({ median: 2.6, min: 1.3, max: 8.2 });
+  });
+
+  it("is the mean of the two middle values of an even count, not the better run", () => {
+    expect(spread([1.6, 1.2])).toEqual({ median: 1.4, min: 1.2, max: 1.6 });
+    expect(spread([4, 1, 3, 2]).median).toBe(2.5);
+  });
+
+  it("has no range for one run, and refuses none", () => {
+    expect(spread([1.3])).toEqual({ median: 1.3, min: 1.3, max: 1.3 });
+    expect(() => spread([])).toThrow("spread of no values");
   });
 });

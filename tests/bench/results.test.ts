@@ -1,0 +1,68 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { chartRows } from "../../bench/chart";
+import { reportHeader, reportRows } from "../../bench/report";
+import { SCHEMA_VERSION, parseBenchResults } from "../../bench/results";
+import { projectDir } from "../../settings/schema";
+import { latency } from "./steps";
+
+const COMMITTED = path.join(projectDir, "bench", "results.json");
+
+/** A latency section as schema 1 wrote it: the kept attempt only, with a count of attempts. */
+function v1File(): string {
+  const v1Step = (ratePerSecond: number, p99: number, attempts: number) => ({
+    ratePerSecond,
+    durationSeconds: 20,
+    sentPerSecond: ratePerSecond,
+    latencyMs: latency(p99),
+    refinement: false,
+    interference: { othersMillicores: 0, stealMillicores: 0, fliptMillicores: 300 },
+    attempts,
+  });
+  const rules = { stopP99Ms: 50, capacityP99Ms: 5, minSentShare: 0.9, maxRate: 128000, minSeconds: 20, minRequests: 10000, maxInterferenceMillicores: 100, maxAttempts: 2 };
+  const run = { storage: "git", kind: "ofrep", target: "latency-git-prod", flagsPerRequest: 1, fliptCpusAllowed: "0", steps: [v1Step(250, 1.5, 1), v1Step(500, 1.3, 2)], capacity: { requestsPerSecond: 500 } };
+  const latencySection = { method: { tool: "vegeta", pinning: { flipt: "0", generator: "1" }, rules }, loadAverageAtStart: [0.3, 1.1, 1.8], runs: [run], sizing: { assumptions: {}, storage: "git", byKind: {} } };
+  const none = { status: "not selected" };
+  return JSON.stringify({
+    schemaVersion: 1,
+    machine: { cpus: 2, cpuModel: "Intel(R) Xeon(R) Processor", memoryGiB: 24, node: "20", os: "Linux", loadAverageAtStart: [0, 0, 0] },
+    sections: { propagation: none, evaluation: none, footprint: none, program: none, tuning: none, latency: { status: "measured", results: latencySection } },
+  });
+}
+
+describe("reading results files", () => {
+  it("reads a schema 1 file as the current schema: the kept attempt numbered as it was, one round, the rules renamed", () => {
+    const results = parseBenchResults(v1File(), "old.json");
+    expect(results.schemaVersion).toBe(SCHEMA_VERSION);
+    const latencySection = results.sections.latency;
+    if (latencySection.status !== "measured") throw new Error("latency not measured");
+    const { method, runs } = latencySection.results;
+    expect(method.rules).toMatchObject({ maxDisturbanceMillicores: 100, maxRemeasures: 1 });
+    expect(method.rules).not.toHaveProperty("maxAttempts");
+    expect(method.repeats).toBe(1);
+    expect(runs[0].round).toBe(1);
+    expect(runs[0].steps.map((s) => s.attempts.map((a) => [a.number, a.counted, a.latencyMs.p99]))).toEqual([[[1, true, 1.5]], [[2, true, 1.3]]]);
+  });
+
+  it("reports a migrated step measured twice with the earlier attempt as not recorded", () => {
+    const rows = reportRows(parseBenchResults(v1File(), "old.json"));
+    const step500 = rows.find((r) => r[1].endsWith("@ 500 req/s"))!;
+    expect(step500[3]).toContain("attempt 2 of 2 counts (1 earlier not recorded)");
+  });
+
+  it("reads the committed bench/results.json and reports and charts it", () => {
+    const results = parseBenchResults(fs.readFileSync(COMMITTED, "utf8"), COMMITTED);
+    expect(reportHeader(results)).toContain("host: ");
+    const latencySection = results.sections.latency;
+    if (latencySection.status !== "measured") throw new Error("the committed results have no latency section");
+    for (const run of latencySection.results.runs) for (const s of run.steps) expect(s.attempts.filter((a) => a.counted)).toHaveLength(1);
+    expect(reportRows(results).some((r) => r[1].startsWith("summary: boolean"))).toBe(true);
+    expect(chartRows(latencySection.results.runs).length).toBeGreaterThan(0);
+  });
+
+  it("names the file and what it expected for an unknown schema or text that is not JSON", () => {
+    expect(() => parseBenchResults('{"schemaVersion": 7}', "bench/x.json")).toThrow("bench/x.json: schemaVersion 7: expected 1 or 2");
+    expect(() => parseBenchResults("{", "bench/x.json")).toThrow("bench/x.json: not JSON");
+  });
+});
