@@ -164,6 +164,7 @@ class LocalDeploy {
     const unavailable = fliptUnavailableReason(this.paths);
     if (unavailable) {
       print(`Flipt not started: ${unavailable} (set FLIPT_BIN to a Flipt v1.61.1 binary); the deploy goes on without it`);
+      this.figures.push("Flipt not started (no binary)");
       return undefined;
     }
     const api = this.world!.cluster.api;
@@ -258,6 +259,8 @@ async function deploy(run: LocalDeploy): Promise<void> {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // The reader may be gone (npm ended by SIGTERM) while the stack is destroyed: output is then dropped, the cleanup goes on.
+  process.stdout.on("error", () => undefined);
   const options = await parseOptions(process.argv.slice(2));
   const settings = stackFileSettings(options.stack);
   print(`deploy:local: stack ${options.stack}${options.once ? " (--once)" : ""}; the tools are built once on first use (setup.sh says how long)`);

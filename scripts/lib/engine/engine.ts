@@ -23,7 +23,8 @@ export const STAND_IN_PROVIDERS = [
   { plugin: "pulumi-resource-postgresql", dir: path.join(__dirname, "postgresql-provider-stand-in") },
 ] as const;
 const OPERATION_SCRIPT = path.join(__dirname, "operation.ts");
-const TSX = path.join(projectDir, "node_modules", ".bin", "tsx");
+/** Node with tsx's loader in the same process: a signal reaches the operation itself, with no tsx process between to relay it. */
+const NODE_WITH_TSX = [process.execPath, "--import", "tsx"] as const;
 /** Pulumi's own await on a Deployment is 10 minutes; an operation gets a little more. */
 const OPERATION_TIMEOUT_MS = 12 * 60_000;
 /** A CLI command without a program (state, stack export) is quick. */
@@ -119,6 +120,24 @@ export function stackConfig(from: string, overrides: Record<string, unknown>, se
   return { plain, secrets: secretValues };
 }
 
+/**
+ * Lock files of the local backend whose process is gone (a CLI killed mid-operation): the
+ * service backend's `pulumi cancel` has no equivalent for a file backend, so they are removed.
+ */
+export function clearStaleLocks(locksDir: string): string[] {
+  const removed: string[] = [];
+  if (!fs.existsSync(locksDir)) return removed;
+  for (const entry of fs.readdirSync(locksDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(".json")) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const pid = Number((JSON.parse(fs.readFileSync(file, "utf8")) as { pid?: number }).pid);
+    if (Number.isInteger(pid) && pid > 0 && fs.existsSync(`/proc/${pid}`)) continue;
+    fs.rmSync(file);
+    removed.push(file);
+  }
+  return removed;
+}
+
 /** Writes the stack file's plain values, keeping what the CLI wrote (encryption salt, secrets). */
 function writeStackFile(workDir: string, stack: string, plain: Record<string, unknown>): void {
   const file = path.join(workDir, `Pulumi.${stack}.yaml`);
@@ -182,7 +201,9 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
       };
       const base = path.join(dir, `${++runs}-${op}-${stack}`);
       fs.writeFileSync(`${base}.request.json`, JSON.stringify(request));
-      const child = supervisor.spawn(`pulumi ${op} ${stack}`, TSX, [OPERATION_SCRIPT, `${base}.request.json`, `${base}.result.json`], {
+      const [node, ...loader] = NODE_WITH_TSX;
+      clearStaleLocks(path.join(state, ".pulumi", "locks"));
+      const child = supervisor.spawn(`pulumi ${op} ${stack}`, node, [...loader, OPERATION_SCRIPT, `${base}.request.json`, `${base}.result.json`], {
         env,
         cwd: projectDir,
         logFile: `${base}.log`,
