@@ -81,7 +81,7 @@ export interface Field {
 export type Fields<T> = { readonly [K in keyof Required<T>]: Field };
 
 export const ROLE_FIELDS: Fields<RoleSpec> = {
-  // PostgreSQL could ALTER ROLE … RENAME, but a new name is a new role here (and the issue asks for it).
+  // PostgreSQL could ALTER ROLE … RENAME (the real provider does); here a new name is a new role, as asked of the stand-in.
   name: { value: "identifier", change: "replace", required: true },
   login: { value: "boolean", change: "update", default: false },
   superuser: { value: "boolean", change: "update", default: false },
