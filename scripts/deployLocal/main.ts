@@ -232,7 +232,10 @@ class LocalDeploy {
     }
     const removed = result.steps.filter((s) => s.op === "delete" && s.kind);
     print(`removed ${result.changeSummary.delete ?? 0} resources, ${removed.length} of them Kubernetes objects:`);
-    for (const step of removed) print(`  ${step.kind} ${step.namespace ? `${step.namespace}/` : ""}${step.name}`);
+    for (const step of removed) {
+      const patched = step.type.endsWith("Patch") ? ": our keys taken out; the ConfigMap stays with its release's keys" : "";
+      print(`  ${step.kind} ${step.namespace ? `${step.namespace}/` : ""}${step.name}${patched}`);
+    }
     return true;
   }
 }

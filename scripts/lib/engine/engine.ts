@@ -39,6 +39,8 @@ export interface StackConfig {
 export interface RunOptions {
   /** `--diff`: the detailed diff a PR comment carries. */
   readonly diff?: boolean;
+  /** `up --refresh`: the live state is read first, so drift made by hand is put back. */
+  readonly refresh?: boolean;
   /** Each line the engine prints, as it prints it. */
   readonly onLine?: (line: string) => void;
 }
@@ -198,6 +200,7 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
         workDir,
         secrets: Object.fromEntries(Object.entries(config.secrets).map(([key, value]) => [key, { value, secret: true }])),
         diff: options.diff,
+        refresh: options.refresh,
       };
       const base = path.join(dir, `${++runs}-${op}-${stack}`);
       fs.writeFileSync(`${base}.request.json`, JSON.stringify(request));

@@ -23,6 +23,8 @@ export interface OperationRequest {
   readonly secrets: ConfigMap;
   /** `pulumi preview --diff`: the detailed diff a PR comment carries. */
   readonly diff?: boolean;
+  /** `pulumi up --refresh`: read the live state first, so drift made by hand is put back. */
+  readonly refresh?: boolean;
 }
 
 /** What the resource steps of an operation touched. */
@@ -122,7 +124,7 @@ async function run(request: OperationRequest): Promise<OperationResult> {
         return result({ ok: true, stdout: preview.stdout, stderr: preview.stderr, changeSummary: preview.changeSummary });
       }
       case "up": {
-        const up = await stack.up({ ...common, diff: request.diff });
+        const up = await stack.up({ ...common, diff: request.diff, refresh: request.refresh });
         return result({ ok: true, stdout: up.stdout, stderr: up.stderr, changeSummary: { ...up.summary.resourceChanges }, outputs: up.outputs });
       }
       case "refresh": {

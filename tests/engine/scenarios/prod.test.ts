@@ -1,0 +1,221 @@
+/**
+ * The prod stack through the real engine: its own configuration (Pulumi.prod.yaml) with only the
+ * outward-pointing keys replaced, as deploy:local deploys it, against a real PostgreSQL whose
+ * administrator has CREATEROLE and CREATEDB only. The role and database go through the PostgreSQL
+ * provider (the real plugin where one is on PATH, else its stand-in). Scenarios run in file order.
+ */
+import * as fs from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { databaseSpec } from "../../../builders/database";
+import { objectNames } from "../../../builders/names";
+import { evaluationExample } from "../../../scripts/deployLocal/evaluation";
+import { localStackConfig, LocalStackConfig } from "../../../scripts/deployLocal/localConfig";
+import { serveCommittedFlags } from "../../../scripts/deployLocal/servedFlags";
+import { LOCAL_KUBE_CONTEXT } from "../../../scripts/lib/cluster/controlPlane";
+import { KubeObject } from "../../../scripts/lib/cluster/kubeApi";
+import { OperationResult } from "../../../scripts/lib/engine/operation";
+import { FliptProcess, fliptFromLiveObjects } from "../../../scripts/lib/fliptProcess";
+import { repositoryFlagsDir } from "../../../scripts/lib/localFlipt";
+import { freePort } from "../../../scripts/lib/processes";
+import { fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
+import { parseSettings } from "../../../settings/parse";
+import { placeholderSecret, readStackConfig } from "../../../settings/stackFiles";
+import { Settings } from "../../../settings/types";
+import { figure } from "../../e2e/harness/summary";
+import { EngineWorld, startEngineWorld } from "../harness";
+
+type Task = Parameters<typeof figure>[0];
+
+const fileSettings = (stack: string): Settings => parseSettings(readStackConfig(stack, placeholderSecret));
+const PROD_SETTINGS = fileSettings("prod");
+const DEV_SETTINGS = fileSettings("dev");
+const PROD_DB = databaseSpec(PROD_SETTINGS.database.postgres!);
+const DEV_DB = databaseSpec(DEV_SETTINGS.database.postgres!);
+const ADMIN = PROD_SETTINGS.database.postgres!.adminUser;
+/** A row the destroy of prod must keep (retainOnDelete keeps the data, not only the names). */
+const KEPT_ROW = "kept-through-destroy";
+
+let env: EngineWorld;
+let prod: LocalStackConfig;
+let dev: LocalStackConfig;
+let flagsUrl: string;
+
+beforeAll(async () => {
+  env = await startEngineWorld([], { postgresAdmin: ADMIN });
+  // The stacks' world: prod's and dev's services (the same ones) and the monitoring namespace.
+  const { createExistingWorld } = await import("../../../scripts/lib/cluster/existingWorld");
+  await createExistingWorld(env.cluster.api, env.paths.prometheusOperatorCrdDir, [PROD_SETTINGS, DEV_SETTINGS]);
+  const flags = await serveCommittedFlags(env.supervisor, env.paths.gitBin, PROD_SETTINGS);
+  flagsUrl = flags.url;
+  const pg = env.postgres!;
+  const endpoints = {
+    kubeContext: LOCAL_KUBE_CONTEXT,
+    gitRepository: flags.url,
+    gitCredential: flags.credential,
+    postgres: { host: pg.server.host, port: pg.server.port, adminPassword: pg.adminPassword },
+  };
+  prod = localStackConfig("prod", endpoints);
+  dev = localStackConfig("dev", endpoints);
+}, 180_000);
+
+afterAll(async () => {
+  await env?.supervisor.stopAll();
+});
+
+const api = () => env.cluster.api;
+/** Rows of a query as the server's superuser (reads pg_roles and pg_database whatever the admin may see). */
+const sql = (query: string, database = "postgres") => env.postgres!.server.psql([query], database);
+
+async function run(op: "preview" | "up" | "destroy" | "refresh-preview", stack: "prod" | "dev", task: Task, options: { refresh?: boolean } = {}): Promise<OperationResult> {
+  const config = stack === "prod" ? prod : dev;
+  const result = await env.engine.run(op, stack, config.config, options);
+  figure(task, `${op} ${stack}`, `${result.seconds}s`);
+  return result;
+}
+
+function expectOk(result: OperationResult): OperationResult {
+  if (!result.ok) throw new Error(`pulumi failed: ${result.error}\n${result.stdout.slice(-3000)}`);
+  return result;
+}
+
+function resourcesInState(stack: string): number {
+  const file = env.engine.stateFile(stack);
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")).checkpoint?.latest?.resources ?? []).length : 0;
+}
+
+function roleRow(name: string): string {
+  return sql(`SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolconnlimit FROM pg_roles WHERE rolname = '${name}'`);
+}
+
+function databaseOwner(name: string): string {
+  return sql(`SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '${name}'`);
+}
+
+/** The DSN Flipt gets, from the live Secret; its password is the role's. */
+async function liveDsn(settings: Settings): Promise<string> {
+  const secret = await api().get("v1", "Secret", objectNames().dbSecret, settings.namespace);
+  const data = (secret?.data ?? {}) as Record<string, string>;
+  const [value] = Object.values(data);
+  return Buffer.from(value ?? "", "base64").toString("utf8");
+}
+
+describe("prod", () => {
+  it("prod: pulumi preview lists the role and the database among the creates", async ({ task }) => {
+    const result = expectOk(await run("preview", "prod", task));
+    const creates = result.steps.filter((s) => s.op === "create").map((s) => s.type);
+    expect(creates).toContain("postgresql:index/role:Role");
+    expect(creates).toContain("postgresql:index/database:Database");
+    expect(roleRow(PROD_DB.role.name)).toBe("");
+  });
+
+  it("prod: up creates the role with the spec's attributes and the database it owns; 2 replicas, maxUnavailable 0 and a PDB", async ({ task }) => {
+    const result = expectOk(await run("up", "prod", task));
+    figure(task, "prod resources", resourcesInState("prod"));
+    expect(roleRow(PROD_DB.role.name)).toBe(`t|f|f|f|f|${PROD_DB.role.connectionLimit}`);
+    expect(databaseOwner(PROD_DB.database.name)).toBe(PROD_DB.role.name);
+    const deployment = (await api().get("apps/v1", "Deployment", objectNames().deployment, PROD_SETTINGS.namespace)) as any;
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    expect(await api().get("policy/v1", "PodDisruptionBudget", objectNames().pdb, PROD_SETTINGS.namespace)).toBeDefined();
+    expect(result.outputs.databaseName.value).toBe(PROD_DB.database.name);
+  });
+
+  const unavailable = fliptUnavailableReason(toolchainPaths());
+  const bootName = "prod: Flipt started from the live objects migrates the database up made and serves a migrated flag from flags/prod";
+  it.skipIf(unavailable !== undefined)(unavailable === undefined ? bootName : `${bootName} (skipped: ${unavailable})`, async ({ task }) => {
+    const names = objectNames();
+    const namespace = PROD_SETTINGS.namespace;
+    const objects = [
+      await api().get("v1", "ConfigMap", names.config, namespace),
+      await api().get("apps/v1", "Deployment", names.deployment, namespace),
+      ...(await api().list("v1", "Secret", namespace)),
+    ].filter((o): o is KubeObject => o !== undefined);
+    const flipt = new FliptProcess(env.supervisor, {
+      fliptBin: env.paths.fliptBin,
+      rendered: fliptFromLiveObjects(objects),
+      local: { httpPort: await freePort(), grpcPort: await freePort(), repositoryUrl: flagsUrl, dataDir: env.supervisor.tempDir("flipt-prod-boot") },
+      secretValues: {},
+    });
+    const started = Date.now();
+    await flipt.start();
+    figure(task, "healthy after", `${Date.now() - started} ms`);
+    const tables = sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", PROD_DB.database.name);
+    expect(Number(tables)).toBeGreaterThan(0);
+    figure(task, "Flipt's tables", tables);
+    const example = evaluationExample(repositoryFlagsDir("prod"));
+    expect(await example.evaluate(flipt.url)).toBe(example.enabled);
+    await flipt.stop();
+  });
+
+  it("prod: the role's password and the DSN are in no ConfigMap, no annotation and no plaintext in the state", async () => {
+    const dsn = await liveDsn(PROD_SETTINGS);
+    const password = decodeURIComponent(new URL(dsn).password);
+    expect(password.length).toBeGreaterThanOrEqual(32);
+    // The password logs the role in: it is the live one.
+    expect(env.postgres!.server.psqlAs(PROD_DB.role.name, password, ["SELECT current_user"], PROD_DB.database.name)).toBe(PROD_DB.role.name);
+    const secrets = [password, dsn, encodeURIComponent(password)];
+    for (const namespace of [PROD_SETTINGS.namespace, ...new Set(PROD_SETTINGS.services.targets.map((t) => t.namespace))]) {
+      for (const object of await api().list("v1", "ConfigMap", namespace)) {
+        for (const value of secrets) expect(JSON.stringify(object)).not.toContain(value);
+      }
+    }
+    for (const kind of ["Deployment", "Service"]) {
+      const object = await api().get(kind === "Deployment" ? "apps/v1" : "v1", kind, objectNames().deployment, PROD_SETTINGS.namespace);
+      for (const value of secrets) expect(JSON.stringify(object?.metadata.annotations ?? {})).not.toContain(value);
+    }
+    const state = fs.readFileSync(env.engine.stateFile("prod"), "utf8");
+    for (const value of secrets) expect(state).not.toContain(value);
+    expect(state).toContain("ciphertext");
+  });
+
+  it("prod: a connection limit changed by hand shows as drift in refresh --preview-only, and up --refresh puts it back", async ({ task }) => {
+    sql(`ALTER ROLE "${PROD_DB.role.name}" CONNECTION LIMIT 5`);
+    const drift = expectOk(await run("refresh-preview", "prod", task));
+    const roleStep = drift.steps.find((s) => s.type === "postgresql:index/role:Role");
+    expect(roleStep?.op, JSON.stringify(drift.changeSummary)).toBe("update");
+    expect(drift.stdout).toMatch(/connectionLimit/);
+    expect(roleRow(PROD_DB.role.name)).toBe("t|f|f|f|f|5");
+    expectOk(await run("up", "prod", task, { refresh: true }));
+    expect(roleRow(PROD_DB.role.name)).toBe(`t|f|f|f|f|${PROD_DB.role.connectionLimit}`);
+  });
+
+  it("prod: destroy is refused, naming the protected role and database, and changes nothing", async ({ task }) => {
+    const dsn = await liveDsn(PROD_SETTINGS);
+    const password = decodeURIComponent(new URL(dsn).password);
+    env.postgres!.server.psqlAs(PROD_DB.role.name, password, ["CREATE TABLE kept (note text)", `INSERT INTO kept VALUES ('${KEPT_ROW}')`], PROD_DB.database.name);
+    const before = resourcesInState("prod");
+    const result = await run("destroy", "prod", task);
+    expect(result.ok).toBe(false);
+    const output = `${result.stdout}\n${result.stderr}\n${result.diagnostics.map((d) => d.message).join("\n")}`;
+    expect(output).toMatch(/postgresql:index\/role:Role[^\n]*protected|protected[^\n]*postgresql:index\/role:Role/);
+    expect(output).toMatch(/postgresql:index\/database:Database[^\n]*protected|protected[^\n]*postgresql:index\/database:Database/);
+    figure(task, "refusal", output.split("\n").find((line) => /protected/.test(line))?.trim() ?? "");
+    expect(resourcesInState("prod")).toBe(before);
+    expect(await api().get("v1", "Namespace", PROD_SETTINGS.namespace)).toBeDefined();
+    expect(roleRow(PROD_DB.role.name)).not.toBe("");
+  });
+
+  it("prod: after state unprotect --all, destroy removes the Kubernetes objects and keeps the role and the database with their data", async ({ task }) => {
+    const unprotect = env.engine.cli("prod", ["state", "unprotect", "--all", "--yes"]);
+    expect(unprotect.ok, unprotect.output).toBe(true);
+    const result = expectOk(await run("destroy", "prod", task));
+    figure(task, "prod deleted", result.changeSummary.delete);
+    expect(await api().get("v1", "Namespace", PROD_SETTINGS.namespace)).toBeUndefined();
+    expect(resourcesInState("prod")).toBe(0);
+    expect(roleRow(PROD_DB.role.name)).toBe(`t|f|f|f|f|${PROD_DB.role.connectionLimit}`);
+    expect(databaseOwner(PROD_DB.database.name)).toBe(PROD_DB.role.name);
+    expect(sql("SELECT note FROM kept", PROD_DB.database.name)).toBe(KEPT_ROW);
+  });
+
+  it("dev in postgres mode: up makes its role and database, destroy drops them", async ({ task }) => {
+    const up = expectOk(await run("up", "dev", task));
+    figure(task, "dev resources", resourcesInState("dev"));
+    expect(up.changeSummary.create).toBeGreaterThan(0);
+    expect(roleRow(DEV_DB.role.name)).toBe(`t|f|f|f|f|${DEV_DB.role.connectionLimit}`);
+    expect(databaseOwner(DEV_DB.database.name)).toBe(DEV_DB.role.name);
+    const destroy = expectOk(await run("destroy", "dev", task));
+    figure(task, "dev deleted", destroy.changeSummary.delete);
+    expect(roleRow(DEV_DB.role.name)).toBe("");
+    expect(databaseOwner(DEV_DB.database.name)).toBe("");
+  });
+});
