@@ -26,7 +26,9 @@ export class FlagPlatform extends pulumi.ComponentResource {
   readonly dashboardUrl?: string;
 
   constructor(name: string, args: FlagPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("flipt-deploy:index:FlagPlatform", name, {}, opts);
+    // Children inherit protect: with protectStack, destroy fails on its first deletion instead of
+    // deleting every unprotected resource before it reaches the protected database.
+    super("flipt-deploy:index:FlagPlatform", name, {}, { protect: args.settings.protectStack, ...opts });
     const { settings } = args;
     const { postgres } = settings.database;
 

@@ -367,6 +367,7 @@ export function parseSettings(input: ConfigInput): Settings {
     allowedNamespaces: r.stringArray("allowedNamespaces").map((ns) => r.checked("allowedNamespaces", dnsLabel, ns)),
     git: readGit(r, stack, secrets.gitCredential),
     database: readDatabase(r, stack, replicas),
+    protectStack: r.boolean("protectStack"),
     services: readServices(r, stack),
     monitoring: readMonitoring(r, secrets.grafanaToken),
     secrets,

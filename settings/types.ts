@@ -99,6 +99,8 @@ export interface Settings {
   readonly allowedNamespaces: readonly string[];
   readonly git: GitSettings;
   readonly database: DatabaseSettings;
+  /** Every resource protected: destroy and replacements are refused before anything changes (prod). */
+  readonly protectStack: boolean;
   readonly services: ServiceWiringSettings;
   readonly monitoring: MonitoringSettings;
   readonly secrets: SecretSettings;

@@ -220,7 +220,7 @@ class LocalDeploy {
     }
     let result = await this.operation("destroy");
     if (!result.ok && /protected/i.test(this.engineErrors(result))) {
-      print(`destroy refused, as for the real ${this.options.stack}:\n${indent(this.engineErrors(result))}`);
+      print(`destroy refused, as for the real ${this.options.stack}, changing nothing:\n${indent(describeRefusal(this.engineErrors(result)))}`);
       print("this cluster is throw-away: pulumi state unprotect --all, then destroy (retainOnDelete keeps the role and database in the local PostgreSQL)");
       const unprotect = this.world!.engine.cli(this.options.stack, ["state", "unprotect", "--all", "--yes"]);
       if (!unprotect.ok) throw new DeployError(`pulumi state unprotect failed: ${unprotect.output}`);
@@ -238,6 +238,13 @@ class LocalDeploy {
     }
     return true;
   }
+}
+
+/** The engine's refusal, one line per protected resource it named, and its explanation once. */
+export function describeRefusal(errors: string): string {
+  const named = [...errors.matchAll(/resource "urn:pulumi:[^:]+::[^:]+::(.+?)::([^"]+)" cannot be deleted/g)].map(([, type, name]) => `${type.split("$").pop()} ${name}`);
+  if (named.length === 0) return errors;
+  return [`${named.length} resource(s) "cannot be deleted because it is protected":`, ...named.map((n) => `  ${n}`)].join("\n");
 }
 
 function indent(text: string): string {

@@ -75,11 +75,11 @@ describe.each(STACKS)("service wiring of $stack", ({ stack, url, patched, create
     expect(run().outputs.serviceConfig).toEqual(expected);
   });
 
-  it("lets destroy undo the wiring: nothing is protected or retained, and a patch carries no other field", () => {
+  it("lets destroy undo the wiring: nothing is retained, protected only where the whole stack is (prod), and a patch carries no other field", () => {
     // Deleting a ConfigMapPatch gives up its field manager's fields, so destroy removes exactly the keys above
     // (and the field-manager annotation) and leaves the service's other keys, labels and annotations alone.
     for (const resource of [...byType(run(), CONFIG_MAP_PATCH), ...createdConfigMaps(run())]) {
-      expect(resource.protect).toBe(false);
+      expect(resource.protect).toBe(stack === "prod");
       expect(resource.retainOnDelete).toBe(false);
     }
     for (const patch of byType(run(), CONFIG_MAP_PATCH)) {

@@ -151,6 +151,12 @@ describe.each(STACKS)("stack $stack", (expected) => {
     }
   });
 
+  it(`${expected.stack === "prod" ? "protects every resource, so destroy is refused before it deletes anything" : "protects nothing but what protectDatabase names"}`, () => {
+    const unprotected = run().resources.filter((r) => !r.protect).map((r) => `${r.type} ${r.name}`);
+    if (expected.stack === "prod") expect(unprotected).toEqual([]);
+    else expect(run().resources.filter((r) => r.protect)).toEqual([]);
+  });
+
   it("adds a PodDisruptionBudget only with more than one replica", () => {
     const pdbs = run().resources.filter((r) => r.inputs.kind === "PodDisruptionBudget");
     expect(pdbs.length).toBe(expected.replicas > 1 ? 1 : 0);

@@ -171,15 +171,17 @@ describe("prod", () => {
   it("prod: a connection limit changed by hand shows as drift in refresh --preview-only, and up --refresh puts it back", async ({ task }) => {
     sql(`ALTER ROLE "${PROD_DB.role.name}" CONNECTION LIMIT 5`);
     const drift = expectOk(await run("refresh-preview", "prod", task));
-    const roleStep = drift.steps.find((s) => s.type === "postgresql:index/role:Role");
-    expect(roleStep?.op, JSON.stringify(drift.changeSummary)).toBe("update");
-    expect(drift.stdout).toMatch(/connectionLimit/);
+    // A refresh step per resource; the role's is the one change.
+    expect(drift.steps.find((s) => s.type === "postgresql:index/role:Role")?.op).toBe("refresh");
+    expect(drift.changeSummary.update, JSON.stringify(drift.changeSummary)).toBe(1);
+    // What a person reads in the preview: the role is to be updated (the summary above: the only update).
+    expect(drift.stdout).toMatch(/~ {2}postgresql:index:Role flipt-database-role update/);
     expect(roleRow(PROD_DB.role.name)).toBe("t|f|f|f|f|5");
     expectOk(await run("up", "prod", task, { refresh: true }));
     expect(roleRow(PROD_DB.role.name)).toBe(`t|f|f|f|f|${PROD_DB.role.connectionLimit}`);
   });
 
-  it("prod: destroy is refused, naming the protected role and database, and changes nothing", async ({ task }) => {
+  it("prod: destroy is refused at the first protected resources it reaches, naming them, and changes nothing", async ({ task }) => {
     const dsn = await liveDsn(PROD_SETTINGS);
     const password = decodeURIComponent(new URL(dsn).password);
     env.postgres!.server.psqlAs(PROD_DB.role.name, password, ["CREATE TABLE kept (note text)", `INSERT INTO kept VALUES ('${KEPT_ROW}')`], PROD_DB.database.name);
@@ -187,12 +189,19 @@ describe("prod", () => {
     const result = await run("destroy", "prod", task);
     expect(result.ok).toBe(false);
     const output = `${result.stdout}\n${result.stderr}\n${result.diagnostics.map((d) => d.message).join("\n")}`;
-    expect(output).toMatch(/postgresql:index\/role:Role[^\n]*protected|protected[^\n]*postgresql:index\/role:Role/);
-    expect(output).toMatch(/postgresql:index\/database:Database[^\n]*protected|protected[^\n]*postgresql:index\/database:Database/);
-    figure(task, "refusal", output.split("\n").find((line) => /protected/.test(line))?.trim() ?? "");
+    // protectStack: every resource is protected, so the first deletions fail and none is made.
+    // The database is among the first (nothing depends on it); the role comes after it, so it is never reached.
+    expect(output).toMatch(/postgresql:index\/database:Database::flipt-database-database\\?" cannot be deleted/);
+    expect(output).toMatch(/because it is protected/);
+    figure(task, "refusal", [...new Set(output.split("\n").filter((line) => /cannot be deleted/.test(line)).map((l) => l.replace(/^.*error: /, "").trim()))].length + " resources named");
     expect(resourcesInState("prod")).toBe(before);
     expect(await api().get("v1", "Namespace", PROD_SETTINGS.namespace)).toBeDefined();
+    expect(await api().get("apps/v1", "Deployment", objectNames().deployment, PROD_SETTINGS.namespace)).toBeDefined();
+    const patched = PROD_SETTINGS.services.targets.find((t) => t.existingConfigMap)!;
+    const serviceConfigMap = await api().get("v1", "ConfigMap", patched.existingConfigMap!, patched.namespace);
+    expect(serviceConfigMap?.data?.FLIPT_URL).toBe("http://flipt.flipt-prod.svc.cluster.local:8080");
     expect(roleRow(PROD_DB.role.name)).not.toBe("");
+    expect(sql("SELECT note FROM kept", PROD_DB.database.name)).toBe(KEPT_ROW);
   });
 
   it("prod: after state unprotect --all, destroy removes the Kubernetes objects and keeps the role and the database with their data", async ({ task }) => {
