@@ -36,11 +36,13 @@ export function databaseSpec(postgres: PostgresSettings): DatabaseSpec {
   };
 }
 
-function quoteIdent(name: string): string {
+/** A PostgreSQL identifier in double quotes. */
+export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-function quoteLiteral(value: string): string {
+/** A PostgreSQL string literal. */
+export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 

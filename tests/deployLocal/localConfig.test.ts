@@ -15,33 +15,26 @@ function stackFile(stack: string): Record<string, unknown> {
   return (yaml.load(fs.readFileSync(stackFileFor(stack), "utf8")) as { config: Record<string, unknown> }).config;
 }
 
-/** Written out by hand from the stack files: the keys that point at the cluster, the Git remote, PostgreSQL and Grafana. */
+/** dev's outward-pointing keys, written out by hand from its stack file: the cluster, the Git remote, PostgreSQL, Grafana's token. */
+const DEV_OUTWARD = {
+  plain: {
+    "kubernetes:context": "local",
+    "flipt-deploy:gitRepository": LOCAL.gitRepository,
+    "flipt-deploy:postgresHost": "127.0.0.1",
+    "flipt-deploy:postgresPort": 40002,
+    "flipt-deploy:postgresSslmode": "disable",
+  } as Record<string, unknown>,
+  secrets: { "flipt-deploy:gitCredential": "local-git-token", "flipt-deploy:postgresAdminPassword": "local-admin-password", "flipt-deploy:grafanaToken": "" },
+};
+
 const OUTWARD: Record<string, { plain: Record<string, unknown>; secrets: Record<string, string> }> = {
-  dev: {
-    plain: {
-      "kubernetes:context": "local",
-      "flipt-deploy:gitRepository": LOCAL.gitRepository,
-      "flipt-deploy:postgresHost": "127.0.0.1",
-      "flipt-deploy:postgresPort": 40002,
-      "flipt-deploy:postgresSslmode": "disable",
-    },
-    secrets: { "flipt-deploy:gitCredential": "local-git-token", "flipt-deploy:postgresAdminPassword": "local-admin-password", "flipt-deploy:grafanaToken": "" },
-  },
-  prod: {
-    plain: {
-      "kubernetes:context": "local",
-      "flipt-deploy:gitRepository": LOCAL.gitRepository,
-      "flipt-deploy:postgresHost": "127.0.0.1",
-      "flipt-deploy:postgresPort": 40002,
-      "flipt-deploy:postgresSslmode": "disable",
-      "flipt-deploy:grafanaUrl": "",
-    },
-    secrets: { "flipt-deploy:gitCredential": "local-git-token", "flipt-deploy:postgresAdminPassword": "local-admin-password", "flipt-deploy:grafanaToken": "" },
-  },
+  dev: DEV_OUTWARD,
+  // prod also points at a Grafana.
+  prod: { plain: { ...DEV_OUTWARD.plain, "flipt-deploy:grafanaUrl": "" }, secrets: DEV_OUTWARD.secrets },
   // A review stack is dev's file in sqlite mode: PostgreSQL is not reached, so its address stays as the file has it.
   "pr-1": {
     plain: { "kubernetes:context": "local", "flipt-deploy:gitRepository": LOCAL.gitRepository, "flipt-deploy:databaseMode": "sqlite" },
-    secrets: { "flipt-deploy:gitCredential": "local-git-token", "flipt-deploy:postgresAdminPassword": "", "flipt-deploy:grafanaToken": "" },
+    secrets: { ...DEV_OUTWARD.secrets, "flipt-deploy:postgresAdminPassword": "" },
   },
 };
 

@@ -5,6 +5,7 @@
  * Pulumi engine pointed at that cluster. The engine tier and `deploy:local` both start it.
  */
 import { randomBytes } from "node:crypto";
+import { quoteIdent, quoteLiteral } from "../../../builders/database";
 import { Settings } from "../../../settings/types";
 import { ToolchainPaths } from "../../toolchain/paths";
 import { Cluster, startCluster } from "../cluster/controlPlane";
@@ -36,19 +37,9 @@ export interface LocalWorld {
   readonly postgres?: ClusterPostgres;
 }
 
-/** A PostgreSQL identifier in double quotes. */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** A PostgreSQL string literal. */
-export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
 /** The statement that makes the stacks' administrator: what a managed PostgreSQL's admin may do, no more. */
 export function clusterAdminSql(user: string, password: string): string {
-  return `CREATE ROLE ${quoteIdentifier(user)} LOGIN CREATEROLE CREATEDB PASSWORD ${quoteLiteral(password)}`;
+  return `CREATE ROLE ${quoteIdent(user)} LOGIN CREATEROLE CREATEDB PASSWORD ${quoteLiteral(password)}`;
 }
 
 async function startClusterPostgres(supervisor: Supervisor, paths: ToolchainPaths, adminUser: string): Promise<ClusterPostgres> {

@@ -5,14 +5,16 @@
  * Identifiers are quoted with `"` doubled, literals with `'` doubled; the script that runs them
  * turns standard_conforming_strings on first, so a backslash in a literal is just a backslash.
  */
+import * as database from "../../../../builders/database";
 import { DATABASE_CREATE_DEFAULTS, DatabaseSpec, RoleSpec } from "./resources";
 
+// The builders' quoting, as declarations: resources.ts and this file import each other.
 export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+  return database.quoteIdent(name);
 }
 
 export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
+  return database.quoteLiteral(value);
 }
 
 /** First statement of every script: makes the literal quoting above exact whatever the server's default. */
