@@ -316,7 +316,15 @@ export function exitCodeOf(signal: NodeJS.Signals): number {
   return signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143;
 }
 
+/** The same signal again within this window is the same Ctrl-C delivered twice, not a second one. */
+const REPEATED_SIGNAL_MS = 1000;
+let lastSignal: { readonly signal: NodeJS.Signals; readonly at: number } | undefined;
+
 function onSignal(signal: NodeJS.Signals): void {
+  // A terminal sends Ctrl-C to the whole process group, and a parent that relays it (tsx) can send it again.
+  const now = Date.now();
+  if (lastSignal?.signal === signal && now - lastSignal.at < REPEATED_SIGNAL_MS) return;
+  lastSignal = { signal, at: now };
   signalsSeen += 1;
   if (signalOwner) return signalOwner(signal, signalsSeen);
   // A second signal while stopping exits at once; the exit handler still kills every process group.
