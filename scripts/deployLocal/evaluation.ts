@@ -33,7 +33,7 @@ export function evaluationExample(flagsDir: string): EvaluationExample {
     enabled: flag.enabled,
     async evaluate(fliptUrl) {
       const response = await fetch(`${fliptUrl}${BOOLEAN_PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(5000) });
-      if (!response.ok) throw new Error(`${BOOLEAN_PATH} answered ${response.status}: ${await response.text()}`);
+      if (response.status !== 200) throw new Error(`${BOOLEAN_PATH} answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { enabled: boolean }).enabled;
     },
     curl: (fliptUrl) => `curl -s -X POST ${fliptUrl}${BOOLEAN_PATH} -H 'content-type: application/json' -d '${body}'`,

@@ -3,8 +3,10 @@
  * stack's state read back from the API server, and the pods its Deployments made, with whether
  * each is ready.
  */
-import * as fs from "node:fs";
+import { objectNames } from "../../builders/names";
 import { KubeApi, KubeObject } from "../lib/cluster/kubeApi";
+import { checkpointResources } from "../lib/engine/engine";
+import { fliptFromLiveObjects, RenderedFlipt } from "../lib/fliptProcess";
 
 export interface LiveRow {
   readonly kind: string;
@@ -13,15 +15,9 @@ export interface LiveRow {
   readonly ready: string;
 }
 
-interface StateResource {
-  readonly type: string;
-  readonly outputs?: { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } };
-}
-
 /** The Kubernetes objects a stack's checkpoint (the local backend's state file) holds. */
 export function stateObjects(stateFile: string): { apiVersion: string; kind: string; name: string; namespace?: string }[] {
-  const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { checkpoint?: { latest?: { resources?: StateResource[] } } };
-  return (state.checkpoint?.latest?.resources ?? [])
+  return checkpointResources(stateFile)
     .filter((r) => r.type.startsWith("kubernetes:") && r.outputs?.kind && r.outputs.metadata?.name)
     .map((r) => ({ apiVersion: r.outputs!.apiVersion!, kind: r.outputs!.kind!, name: r.outputs!.metadata!.name!, namespace: r.outputs!.metadata!.namespace }));
 }
@@ -65,4 +61,15 @@ export function formatTable(rows: readonly LiveRow[]): string {
   const width = (key: keyof LiveRow) => Math.max(...all.map((r) => r[key].length));
   const [k, n, m] = [width("kind"), width("namespace"), width("name")];
   return all.map((r) => `${r.kind.padEnd(k)}  ${r.namespace.padEnd(n)}  ${r.name.padEnd(m)}  ${r.ready}`).join("\n");
+}
+
+/** How Flipt runs, from the ConfigMap, Deployment and Secrets the API server holds in its namespace after `up`. */
+export async function liveFlipt(api: KubeApi, namespace: string): Promise<RenderedFlipt> {
+  const names = objectNames();
+  const objects = [
+    await api.get("v1", "ConfigMap", names.config, namespace),
+    await api.get("apps/v1", "Deployment", names.deployment, namespace),
+    ...(await api.list("v1", "Secret", namespace)),
+  ].filter((o): o is KubeObject => o !== undefined);
+  return fliptFromLiveObjects(objects);
 }

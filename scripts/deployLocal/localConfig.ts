@@ -5,9 +5,10 @@
  */
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
-import { isReviewStack } from "../../settings/parse";
+import { isReviewStack, parseSettings } from "../../settings/parse";
 import { readProjectFile } from "../../settings/schema";
-import { isSecureValue, REVIEW_STACK_BASE, stackFileFor } from "../../settings/stackFiles";
+import { isSecureValue, placeholderSecret, readStackConfig, REVIEW_STACK_BASE, stackFileFor } from "../../settings/stackFiles";
+import { Settings } from "../../settings/types";
 import { PROJECT, StackConfig, stackConfig } from "../lib/engine/engine";
 
 /** What this machine offers in place of the outside world. */
@@ -40,8 +41,15 @@ export interface LocalStackConfig {
 }
 
 const SECRET = "(secret)";
-/** A review stack is dev's configuration in sqlite mode (README, review stacks). */
-const REVIEW_OVERRIDES = { [`${PROJECT}:databaseMode`]: "sqlite" };
+/** A review stack is dev's configuration in sqlite mode (docs/deploying.md, review stacks). */
+const REVIEW_VALUES = { databaseMode: "sqlite" } as const;
+const REVIEW_OVERRIDES = Object.fromEntries(Object.entries(REVIEW_VALUES).map(([key, value]) => [`${PROJECT}:${key}`, value]));
+
+/** The settings of the stack as its file gives them (a review stack's: dev's, in sqlite mode); the settings' own errors when invalid. */
+export function stackFileSettings(stack: string): Settings {
+  const input = readStackConfig(stack, placeholderSecret);
+  return parseSettings({ ...input, values: isReviewStack(stack) ? { ...input.values, ...REVIEW_VALUES } : input.values });
+}
 
 function fileConfig(file: string): Record<string, unknown> {
   return ((yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> }).config ?? {};

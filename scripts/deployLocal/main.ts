@@ -6,23 +6,20 @@
  * Flipt started from them; then waits. Ctrl-C or SIGTERM destroys the stack and stops every
  * process. `--once` destroys right away and exits 0 only when every step worked.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { objectNames } from "../../builders/names";
-import { environmentOfStack, isReviewStack, parseSettings, ConfigError } from "../../settings/parse";
-import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
+import { environmentOfStack, isReviewStack, ConfigError } from "../../settings/parse";
 import { Settings } from "../../settings/types";
 import { parseFlags, portFlag, runMain, stringFlag, UsageError } from "../cli";
 import { LOCAL_KUBE_CONTEXT } from "../lib/cluster/controlPlane";
-import { KubeObject } from "../lib/cluster/kubeApi";
+import { checkpointResources } from "../lib/engine/engine";
 import { OperationKind, OperationResult } from "../lib/engine/operation";
 import { LocalWorld, startLocalWorld } from "../lib/engine/world";
-import { FliptProcess, fliptFromLiveObjects } from "../lib/fliptProcess";
+import { FliptProcess } from "../lib/fliptProcess";
 import { repositoryFlagsDir } from "../lib/localFlipt";
 import { exitCodeOf, freePort, handleSignals, Supervisor } from "../lib/processes";
 import { ensureToolchain, fliptUnavailableReason, ToolchainPaths } from "../toolchain/paths";
-import { formatTable, liveRows } from "./liveObjects";
-import { describeReplacement, localStackConfig, LocalStackConfig } from "./localConfig";
+import { formatTable, liveFlipt, liveRows } from "./liveObjects";
+import { describeReplacement, localStackConfig, LocalStackConfig, stackFileSettings } from "./localConfig";
 import { FLAGS_CHECK_MS, serveCommittedFlags, ServedFlags } from "./servedFlags";
 import { evaluationExample } from "./evaluation";
 
@@ -47,13 +44,6 @@ async function parseOptions(argv: readonly string[]): Promise<Options> {
   if (flags.once !== undefined && flags.once !== true) throw new UsageError("--once takes no value");
   const port = await portFlag(flags.port === undefined ? undefined : stringFlag(flags, "port"));
   return { stack, once: flags.once === true, port };
-}
-
-/** The stack's settings as its file gives them (review stacks: dev's, in sqlite mode): the settings' own one-line errors come first. */
-function stackFileSettings(stack: string): Settings {
-  const input = readStackConfig(stack, placeholderSecret);
-  const values = isReviewStack(stack) ? { ...input.values, databaseMode: "sqlite" } : input.values;
-  return parseSettings({ ...input, values });
 }
 
 type Phase = "setup" | "deploy" | "waiting" | "destroy";
@@ -86,7 +76,7 @@ class LocalDeploy {
 
   private stopNow(signal: NodeJS.Signals, second: boolean): void {
     if (second) {
-      const left = this.world ? this.resourcesInState() : 0;
+      const left = this.resourcesInState();
       print(`\n${signal} again: stopping at once. ${left} resource(s) were still in the stack's state; they lived only in the local cluster and PostgreSQL, which stop now with every process, and their temp dirs are removed.`);
       this.supervisor.killAllNow();
       process.exit(exitCodeOf(signal));
@@ -96,9 +86,7 @@ class LocalDeploy {
   }
 
   resourcesInState(): number {
-    const file = this.world?.engine.stateFile(this.options.stack);
-    if (!file || !fs.existsSync(file)) return 0;
-    return (JSON.parse(fs.readFileSync(file, "utf8")).checkpoint?.latest?.resources ?? []).length;
+    return this.world ? checkpointResources(this.world.engine.stateFile(this.options.stack)).length : 0;
   }
 
   async startWorld(): Promise<void> {
@@ -167,18 +155,10 @@ class LocalDeploy {
       this.figures.push("Flipt not started (no binary)");
       return undefined;
     }
-    const api = this.world!.cluster.api;
-    const names = objectNames();
-    const namespace = this.settings.namespace;
-    const objects = [
-      await api.get("v1", "ConfigMap", names.config, namespace),
-      await api.get("apps/v1", "Deployment", names.deployment, namespace),
-      ...(await api.list("v1", "Secret", namespace)),
-    ].filter((o): o is KubeObject => o !== undefined);
     const dataDir = this.supervisor.tempDir("flipt-deploy-local-flipt");
     const flipt = new FliptProcess(this.supervisor, {
       fliptBin: this.paths.fliptBin,
-      rendered: fliptFromLiveObjects(objects),
+      rendered: await liveFlipt(this.world!.cluster.api, this.settings.namespace),
       local: { httpPort: this.options.port ?? (await freePort()), grpcPort: await freePort(), repositoryUrl: this.flags!.url, dataDir },
       secretValues: {},
     });

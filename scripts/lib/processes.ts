@@ -214,18 +214,11 @@ export class Supervisor {
 
   /** Every process group this Supervisor started, for the check that none is left. */
   private readonly groups = new Set<number>();
-  private readonly madeDirs = new Set<string>();
 
   /** Processes still alive in any group this Supervisor started, and temp dirs it made that still exist. */
   leftovers(): { processes: string[]; dirs: string[] } {
-    const processes: string[] = [];
-    for (const entry of fs.existsSync("/proc") ? fs.readdirSync("/proc") : []) {
-      if (!/^\d+$/.test(entry)) continue;
-      const info = procStat(Number(entry));
-      // A zombie has exited already; only its parent's wait is missing.
-      if (info && info.state !== "Z" && this.groups.has(info.pgrp)) processes.push(`${entry} ${info.command}`);
-    }
-    return { processes, dirs: [...this.madeDirs].filter((dir) => fs.existsSync(dir)) };
+    const processes = liveProcesses().filter((p) => this.groups.has(p.pgrp)).map((p) => `${p.pid} ${p.command}`);
+    return { processes, dirs: [...this.tempDirs].filter((dir) => fs.existsSync(dir)) };
   }
 
   spawn(name: string, command: string, args: readonly string[], options: SpawnOptions = {}): ManagedProcess {
@@ -249,7 +242,6 @@ export class Supervisor {
   tempDir(prefix: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
     this.tempDirs.add(dir);
-    this.madeDirs.add(dir);
     return dir;
   }
 
@@ -277,8 +269,8 @@ export class Supervisor {
         process.stderr.write(`cleanup failed: ${error instanceof Error ? error.message : String(error)}\n`);
       }
     }
+    // Kept in the set once removed: leftovers() checks that each is gone, and removing again is a no-op.
     for (const dir of this.tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-    this.tempDirs.clear();
   }
 
   /** Synchronous last resort for exit handlers: kill everything, remove what can be removed. */
@@ -354,6 +346,15 @@ export function procStat(pid: number): { state: string; ppid: number; pgrp: numb
   const command = text.slice(text.indexOf("(") + 1, text.lastIndexOf(")"));
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   return { state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]), startTime: fields[19], command };
+}
+
+/** Every process that has not exited (a zombie has: only its parent's wait is missing), from /proc. */
+export function liveProcesses(): ({ pid: number } & NonNullable<ReturnType<typeof procStat>>)[] {
+  const entries = fs.existsSync("/proc") ? fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e)) : [];
+  return entries.flatMap((entry) => {
+    const info = procStat(Number(entry));
+    return info && info.state !== "Z" ? [{ pid: Number(entry), ...info }] : [];
+  });
 }
 
 /**

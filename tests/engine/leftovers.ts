@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { procStat } from "../../scripts/lib/processes";
+import { liveProcesses } from "../../scripts/lib/processes";
 
 /** The programs the local world and deploy:local run. */
 const WORLD_PROCESS = /etcd|kube-apiserver|kube-controller|kube-scheduler|kwok|pulumi|postgres|flipt|deployLocal|operation\.ts|http-backend/;
@@ -17,10 +17,7 @@ export interface Snapshot {
 }
 
 function livePids(): number[] {
-  return fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
-    const state = procStat(pid)?.state;
-    return state !== undefined && state !== "Z";
-  });
+  return liveProcesses().map((p) => p.pid);
 }
 
 function commandLine(pid: number): string {

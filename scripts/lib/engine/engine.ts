@@ -122,6 +122,19 @@ export function stackConfig(from: string, overrides: Record<string, unknown>, se
   return { plain, secrets: secretValues };
 }
 
+/** A resource of a stack's checkpoint, as the local backend stores it. */
+export interface StateResource {
+  readonly type: string;
+  readonly outputs?: { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } };
+}
+
+/** The resources in a stack's checkpoint (the local backend's state file); none when the stack has no file yet. */
+export function checkpointResources(stateFile: string): StateResource[] {
+  if (!fs.existsSync(stateFile)) return [];
+  const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { checkpoint?: { latest?: { resources?: StateResource[] } } };
+  return state.checkpoint?.latest?.resources ?? [];
+}
+
 /**
  * Lock files of the local backend whose process is gone (a CLI killed mid-operation): the
  * service backend's `pulumi cancel` has no equivalent for a file backend, so they are removed.

@@ -4,7 +4,6 @@
  * the checks of what it made, destroy last); tests/engine/README.md lists them.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dashboardConfigMapName } from "../../../builders/dashboard";
@@ -12,8 +11,9 @@ import { SQLITE_URL } from "../../../builders/database";
 import { FLIPT, fliptGrpcAddress, fliptUrl, objectNames } from "../../../builders/names";
 import { CREATED_CONFIG_MAP_SUFFIX, PATCH_ANNOTATIONS, serviceConfigMapName } from "../../../builders/serviceConfig";
 import { stackObjectSpecs } from "../../../builders/stackObjects";
-import { flagFileName } from "../../../scripts/flags/document";
-import { fliptFromLiveObjects } from "../../../scripts/lib/fliptProcess";
+import { evaluationExample } from "../../../scripts/deployLocal/evaluation";
+import { liveFlipt } from "../../../scripts/deployLocal/liveObjects";
+import { checkpointResources } from "../../../scripts/lib/engine/engine";
 import { prepareLocalFlipt, REPOSITORY_FLAGS_ROOT, repositoryFlagsDir } from "../../../scripts/lib/localFlipt";
 import { fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
 import { FLIPT_URL_KEY } from "../../../settings/parse";
@@ -45,16 +45,7 @@ const DEV_CHANGED = engineStack("dev", { image: CHANGED_IMAGE, gitPollInterval: 
 const BAD = engineStackConfig("misconfigured", { gitPollInterval: "5 minutes", replicas: 0 }, "dev");
 
 /** A migrated boolean flag without rollouts, as dev's flags/ defines it: its value is its `enabled`. */
-const MIGRATED_FLAG = (() => {
-  const namespace = "platform";
-  const key = "kill_switches--llm_gateway--inference";
-  const doc = yaml.load(fs.readFileSync(path.join(repositoryFlagsDir("dev"), flagFileName(namespace)), "utf8")) as {
-    flags: { key: string; enabled: boolean; rollouts?: unknown[] }[];
-  };
-  const flag = doc.flags.find((f) => f.key === key);
-  if (!flag || (flag.rollouts ?? []).length > 0) throw new Error(`flags/dev has no boolean flag ${namespace}/${key} without rollouts`);
-  return { namespace, key, enabled: flag.enabled };
-})();
+const MIGRATED_FLAG = evaluationExample(repositoryFlagsDir("dev"));
 
 let env: EngineWorld;
 let devOutputs: OperationResult["outputs"] = {};
@@ -292,14 +283,8 @@ describe("9. What up created, boots", () => {
   const unavailable = fliptUnavailableReason(toolchainPaths());
   const name = "Flipt started from the ConfigMap, Deployment and Secrets read back from the API server serves a migrated flag";
   it.skipIf(unavailable !== undefined)(unavailable === undefined ? name : `${name} (skipped: ${unavailable})`, async ({ task }) => {
-    const namespace = DEV.settings.namespace;
     const names = objectNames();
-    const objects = [
-      await api().get("v1", "ConfigMap", names.config, namespace),
-      await api().get("apps/v1", "Deployment", names.deployment, namespace),
-      ...(await api().list("v1", "Secret", namespace)),
-    ].filter((o): o is KubeObject => o !== undefined);
-    const rendered = fliptFromLiveObjects(objects);
+    const rendered = await liveFlipt(api(), DEV.settings.namespace);
     const local = await prepareLocalFlipt({
       supervisor: env.supervisor,
       fliptBin: env.paths.fliptBin,
@@ -313,15 +298,7 @@ describe("9. What up created, boots", () => {
     const started = Date.now();
     await local.flipt.start();
     figure(task, "healthy after", `${Date.now() - started} ms`);
-    const { namespace: flagNamespace, key, enabled } = MIGRATED_FLAG;
-    const response = await fetch(`${local.flipt.url}/evaluate/v1/boolean`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ namespaceKey: flagNamespace, flagKey: key, entityId: "org-1", context: {} }),
-      signal: AbortSignal.timeout(5000),
-    });
-    expect(response.status).toBe(200);
-    expect(((await response.json()) as { enabled: boolean }).enabled).toBe(enabled);
+    expect(await MIGRATED_FLAG.evaluate(local.flipt.url)).toBe(MIGRATED_FLAG.enabled);
     await local.flipt.stop();
   });
 });
@@ -384,8 +361,8 @@ describe("6. Destroy", () => {
   });
 
   it("leaves an empty stack", () => {
-    const state = JSON.parse(fs.readFileSync(env.engine.stateFile(DEV.name), "utf8"));
-    expect(state.checkpoint?.latest?.resources ?? []).toEqual([]);
+    expect(fs.existsSync(env.engine.stateFile(DEV.name))).toBe(true);
+    expect(checkpointResources(env.engine.stateFile(DEV.name))).toEqual([]);
   });
 });
 
@@ -403,7 +380,6 @@ describe("7. Bad configuration through the real engine", () => {
       'flipt-deploy:replicas: "0" is invalid; expected an integer from 1 to 10',
     ]);
     expect(await api().get("v1", "Namespace", `flipt-${BAD.name}`)).toBeUndefined();
-    const state = env.engine.stateFile(BAD.name);
-    expect(fs.existsSync(state) ? (JSON.parse(fs.readFileSync(state, "utf8")).checkpoint?.latest?.resources ?? []) : []).toEqual([]);
+    expect(checkpointResources(env.engine.stateFile(BAD.name))).toEqual([]);
   });
 });

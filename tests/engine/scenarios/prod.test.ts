@@ -9,26 +9,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseSpec } from "../../../builders/database";
 import { objectNames } from "../../../builders/names";
 import { evaluationExample } from "../../../scripts/deployLocal/evaluation";
-import { localStackConfig, LocalStackConfig } from "../../../scripts/deployLocal/localConfig";
+import { liveFlipt } from "../../../scripts/deployLocal/liveObjects";
+import { localStackConfig, LocalStackConfig, stackFileSettings } from "../../../scripts/deployLocal/localConfig";
 import { serveCommittedFlags } from "../../../scripts/deployLocal/servedFlags";
 import { LOCAL_KUBE_CONTEXT } from "../../../scripts/lib/cluster/controlPlane";
-import { KubeObject } from "../../../scripts/lib/cluster/kubeApi";
+import { checkpointResources } from "../../../scripts/lib/engine/engine";
 import { OperationResult } from "../../../scripts/lib/engine/operation";
-import { FliptProcess, fliptFromLiveObjects } from "../../../scripts/lib/fliptProcess";
+import { FliptProcess } from "../../../scripts/lib/fliptProcess";
 import { repositoryFlagsDir } from "../../../scripts/lib/localFlipt";
 import { freePort } from "../../../scripts/lib/processes";
 import { fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
-import { parseSettings } from "../../../settings/parse";
-import { placeholderSecret, readStackConfig } from "../../../settings/stackFiles";
 import { Settings } from "../../../settings/types";
 import { figure } from "../../e2e/harness/summary";
 import { EngineWorld, startEngineWorld } from "../harness";
 
 type Task = Parameters<typeof figure>[0];
 
-const fileSettings = (stack: string): Settings => parseSettings(readStackConfig(stack, placeholderSecret));
-const PROD_SETTINGS = fileSettings("prod");
-const DEV_SETTINGS = fileSettings("dev");
+const PROD_SETTINGS = stackFileSettings("prod");
+const DEV_SETTINGS = stackFileSettings("dev");
 const PROD_DB = databaseSpec(PROD_SETTINGS.database.postgres!);
 const DEV_DB = databaseSpec(DEV_SETTINGS.database.postgres!);
 const ADMIN = PROD_SETTINGS.database.postgres!.adminUser;
@@ -79,8 +77,7 @@ function expectOk(result: OperationResult): OperationResult {
 }
 
 function resourcesInState(stack: string): number {
-  const file = env.engine.stateFile(stack);
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")).checkpoint?.latest?.resources ?? []).length : 0;
+  return checkpointResources(env.engine.stateFile(stack)).length;
 }
 
 function roleRow(name: string): string {
@@ -123,16 +120,9 @@ describe("prod", () => {
   const unavailable = fliptUnavailableReason(toolchainPaths());
   const bootName = "prod: Flipt started from the live objects migrates the database up made and serves a migrated flag from flags/prod";
   it.skipIf(unavailable !== undefined)(unavailable === undefined ? bootName : `${bootName} (skipped: ${unavailable})`, async ({ task }) => {
-    const names = objectNames();
-    const namespace = PROD_SETTINGS.namespace;
-    const objects = [
-      await api().get("v1", "ConfigMap", names.config, namespace),
-      await api().get("apps/v1", "Deployment", names.deployment, namespace),
-      ...(await api().list("v1", "Secret", namespace)),
-    ].filter((o): o is KubeObject => o !== undefined);
     const flipt = new FliptProcess(env.supervisor, {
       fliptBin: env.paths.fliptBin,
-      rendered: fliptFromLiveObjects(objects),
+      rendered: await liveFlipt(api(), PROD_SETTINGS.namespace),
       local: { httpPort: await freePort(), grpcPort: await freePort(), repositoryUrl: flagsUrl, dataDir: env.supervisor.tempDir("flipt-prod-boot") },
       secretValues: {},
     });
