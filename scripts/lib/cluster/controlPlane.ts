@@ -19,6 +19,10 @@ export const LOCAL_KUBE_CONTEXT = "local";
 /** Contexts of the kubeconfig: the stacks' `kubernetes:context` values and the local one, all pointing at this cluster. */
 export const KUBE_CONTEXTS = ["dev", "prod", LOCAL_KUBE_CONTEXT] as const;
 export const NODE_NAME = "kwok-node-0";
+/** kwok renews the node's Lease well within this; kube-controller-manager reads it as the heartbeat. */
+export const NODE_LEASE_SECONDS = 40;
+/** How late a heartbeat may be before the node counts as lost (Kubernetes' default is 50 s). */
+export const NODE_MONITOR_GRACE_SECONDS = 300;
 const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 const SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16";
 const START_TIMEOUT_MS = 60_000;
@@ -137,6 +141,10 @@ export async function startCluster(supervisor: Supervisor, paths: ToolchainPaths
     "--use-service-account-credentials=false",
     // Everything but the node lifecycle's cloud parts; kwok keeps the node's heartbeat.
     "--controllers=*",
+    // A node whose heartbeat is late gets its pods marked NotReady, and kwok never marks them Ready
+    // again (its ready stage runs once per pod). The lease below is the heartbeat; this grace is
+    // the margin for a loaded 2-core machine, where kwok's renewals were seen 55 s apart.
+    `--node-monitor-grace-period=${NODE_MONITOR_GRACE_SECONDS}s`,
   ], log("kube-controller-manager"));
   const scheduler = supervisor.spawn("kube-scheduler", paths.kubeSchedulerBin, [
     `--kubeconfig=${kubeconfig}`,
@@ -150,6 +158,8 @@ export async function startCluster(supervisor: Supervisor, paths: ToolchainPaths
     `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
     `--server-address=127.0.0.1:${await freePort()}`,
     "--node-ip=127.0.0.1",
+    // Without it kwok keeps no Lease and the node's only heartbeat is a status update every 20-45 s.
+    `--node-lease-duration-seconds=${NODE_LEASE_SECONDS}`,
     "--cidr=10.244.0.1/24",
   ], log("kwok"));
   const processes = [apiserver, controllerManager, scheduler, kwok];

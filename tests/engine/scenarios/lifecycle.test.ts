@@ -21,7 +21,8 @@ import { ServiceTarget } from "../../../settings/types";
 import { figure } from "../../e2e/harness/summary";
 import { writeArtifact } from "../artifacts";
 import { differencesFromLive, secretAsLive } from "../compare";
-import { NODE_NAME } from "../../../scripts/lib/cluster/controlPlane";
+import { NODE_LEASE_SECONDS, NODE_NAME } from "../../../scripts/lib/cluster/controlPlane";
+import { waitFor } from "../../../scripts/lib/processes";
 import { SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData } from "../../../scripts/lib/cluster/existingWorld";
 import { KubeObject, managersOf } from "../../../scripts/lib/cluster/kubeApi";
 import { EngineStack, engineStack, engineStackConfig, EngineWorld, startEngineWorld } from "../harness";
@@ -164,6 +165,22 @@ describe("2. Up", () => {
     expect(pods).toHaveLength(DEV.settings.replicas);
     expect(pods[0].spec.nodeName).toBe(NODE_NAME);
     expect(pods[0].status.phase).toBe("Running");
+  });
+
+  it("the simulated node renews its Lease, so a late status heartbeat does not mark its pods NotReady", async ({ task }) => {
+    const lease = async () => ((await api().get("coordination.k8s.io/v1", "Lease", NODE_NAME, "kube-node-lease")) as any)?.spec;
+    const first = await lease();
+    expect(first?.leaseDurationSeconds).toBe(NODE_LEASE_SECONDS);
+    const started = Date.now();
+    // kwok renews every quarter of the duration (10 s); a renewal within the duration is the proof.
+    const renewed = await waitFor(async () => {
+      const now = await lease();
+      return now?.renewTime !== first.renewTime && now;
+    }, { timeoutMs: NODE_LEASE_SECONDS * 1000, intervalMs: 500, what: `a renewal of node ${NODE_NAME}'s Lease` });
+    figure(task, "lease renewed after", `${((Date.now() - started) / 1000).toFixed(1)}s`);
+    expect(Date.parse(renewed.renewTime)).toBeGreaterThan(Date.parse(first.renewTime));
+    const pods = (await api().list("v1", "Pod", DEV.settings.namespace)) as any[];
+    expect(pods[0].status.conditions.find((c: any) => c.type === "Ready").status).toBe("True");
   });
 
   it("PodSecurity restricted admits the pod template in its namespace and rejects a weakened copy", async () => {
