@@ -159,7 +159,7 @@ export function pinProcess(pid: number, cpus: string): void {
  * A Flipt command that starts on `cpus` only: Go sizes GOMAXPROCS from the CPUs it may use at
  * start-up, as it does from a pod's CPU limit, so pinning before exec (not after) matters.
  */
-function pinnedFliptTools(supervisor: Supervisor, tools: ToolchainPaths, cpus: string): ToolchainPaths {
+export function pinnedFliptTools(supervisor: Supervisor, tools: ToolchainPaths, cpus: string): ToolchainPaths {
   const dir = supervisor.tempDir("flipt-pinned");
   const wrapper = path.join(dir, "flipt");
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

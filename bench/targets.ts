@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { FLAG_FILE_SUFFIX } from "../scripts/flags/document";
+import { HEALTHY_TIMEOUT_MS } from "../scripts/lib/fliptProcess";
 import { LocalFlipt, prepareLocalFlipt, repositoryFlagsDir } from "../scripts/lib/localFlipt";
 import { Supervisor } from "../scripts/lib/processes";
 import { ToolchainPaths } from "../scripts/toolchain/paths";
@@ -43,6 +44,10 @@ export const CONFIG_CHANGES = {
     label: "cache: memory",
     apply: (c) => (c.cache = { enabled: true, backend: "memory", ttl: "60s" }),
   }),
+  pollInterval: (seconds: number): ConfigChange => ({
+    label: `storage.git.poll_interval: ${seconds}s`,
+    apply: (c) => (c.storage.git.poll_interval = `${seconds}s`),
+  }),
   /** The clone goes to the target's temp dir rather than os.TempDir(), so that it is removed with it. */
   localGitBackend: (): ConfigChange => ({
     label: "storage.git.backend.type: local",
@@ -57,6 +62,8 @@ export interface FliptTarget {
   readonly pid: number;
   /** Where Flipt writes its log (see startTarget). */
   readonly logFile: string;
+  /** From the server's start (after the migration) to its first healthy answer: with Git storage, the first clone and snapshot. */
+  readonly startSeconds: number;
 }
 
 /** The flags the migrated repository serves, as namespace/key pairs. */
@@ -111,7 +118,7 @@ export async function checkServesFlags(target: FliptTarget, flags: readonly Flag
  * runtime would store it, instead of through a pipe this process would have to drain on the same
  * two cores; and, for database storage, the storage block is replaced and the flags imported.
  */
-export async function startTarget(supervisor: Supervisor, tools: ToolchainPaths, spec: TargetSpec, flagsDir = REPO_FLAGS_DIR): Promise<FliptTarget> {
+export async function startTarget(supervisor: Supervisor, tools: ToolchainPaths, spec: TargetSpec, flagsDir = REPO_FLAGS_DIR, healthyTimeoutMs = HEALTHY_TIMEOUT_MS): Promise<FliptTarget> {
   const local = await prepareLocalFlipt({ supervisor, fliptBin: tools.fliptBin, gitBin: tools.gitBin, stack: spec.stack, flagsDir });
   const configFile = local.flipt.configFile;
   const config = yaml.load(fs.readFileSync(configFile, "utf8")) as Record<string, any>;
@@ -122,10 +129,13 @@ export async function startTarget(supervisor: Supervisor, tools: ToolchainPaths,
   spec.prepare?.(local);
   fs.writeFileSync(configFile, yaml.dump(config, { lineWidth: -1, noRefs: true }));
   if (spec.storage === "database") await importFlags(supervisor, local, tools.fliptBin, flagsDir);
-  await local.flipt.start();
-  const pid = local.flipt.process?.pid;
+  const proc = await local.flipt.launch();
+  const launchedAt = performance.now();
+  await local.flipt.waitHealthy(proc, healthyTimeoutMs);
+  const startSeconds = (performance.now() - launchedAt) / 1000;
+  const pid = proc.pid;
   if (pid === undefined) throw new Error(`Flipt (${spec.name}) has no process id`);
-  return { spec, local, url: local.flipt.url, pid, logFile };
+  return { spec, local, url: local.flipt.url, pid, logFile, startSeconds };
 }
 
 /** Bytes Flipt has written to its log so far. */
