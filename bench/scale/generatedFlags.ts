@@ -343,21 +343,12 @@ export function intendedServed(flag: GeneratedFlag, entityId: string, context: E
           upper += percent * (VARIANT_BUCKETS / 100);
           if (bucket < upper) return `variant ${variant}`;
         }
+        // A hold-out (past the distributions): the default variant if any (Flipt v1.61.1).
         if (intent.defaultVariant === undefined) return `no variant (${CALLER_DEFAULT})`;
       }
       return intent.defaultVariant === undefined ? CALLER_DEFAULT : `variant ${intent.defaultVariant} (default variant)`;
     }
   }
-}
-
-/**
- * The one case where the flags tool's evaluator (state.ts serveVariant) is known to differ from
- * Flipt v1.61.1: a hold-out subject (its rule matches, its bucket is past the distributions) of a
- * flag with a default variant gets that variant from Flipt and nothing from serveVariant
- * (tests/e2e/variantPercentages.test.ts measures it). Matches nothing once serveVariant falls back.
- */
-export function isKnownEvaluatorDivergence(byTool: Served, byFlipt: Served): boolean {
-  return byTool === `no variant (${CALLER_DEFAULT})` && byFlipt.endsWith(" (default variant)");
 }
 
 // ---- documents -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { environmentDirectory, environmentFiles, ENVIRONMENTS, FLAGS_ROOT, readF
 import { checkFlagsTree } from "./environmentsLint";
 import { defaultBase, readFolderAtRef, repositoryRoot, resolveCommit } from "./gitTree";
 import { checkFlagFolder } from "./lint";
+import { FLAGS_MIRROR_BRANCH, updateFlagsMirror } from "./mirror";
 import { planPromotion } from "./promote";
 import { readEnvironmentState } from "./state";
 import { bucketingReport, mappingTable, planMigration } from "./migrate";
@@ -51,12 +52,15 @@ Commands:
   promote --from <env> --to <env> [--flag <namespace>/<key> ...] [--dir <dir>] [--today YYYY-MM-DD]
       Copy flag definitions and the segments they use from one environment to another (default:
       every flag that differs); prints what changes. Commit the result to serve it.
+  mirror [--source <git-ref>] [--branch <name>] [--dir <dir>]
+      Append to the mirror branch (default ${FLAGS_MIRROR_BRANCH}) a commit holding only the flags root of
+      --source (default HEAD), when it changed; push the branch to serve it (a stack follows it with gitRef).
 
 Environments, promotion, policy and key mapping: flags/README.md.`;
 
 type Command = (args: string[], io: CliIo) => number;
 
-const COMMANDS: Record<string, Command> = { migrate, lint, stale, new: newCommand, diff, promote };
+const COMMANDS: Record<string, Command> = { migrate, lint, stale, new: newCommand, diff, promote, mirror };
 
 /** Runs one command; returns the exit code. User errors become one line per problem on stderr. */
 export function run(argv: readonly string[], io: CliIo): number {
@@ -248,6 +252,23 @@ function diff(args: string[], io: CliIo): number {
     after: states(headTree),
   });
   io.stdout(formatDiff(report, format as DiffFormat, dir));
+  return 0;
+}
+
+// ---- mirror ------------------------------------------------------------------------------
+
+function mirror(args: string[], io: CliIo): number {
+  const opts = options(args, { source: { type: "string" }, branch: { type: "string" }, dir: { type: "string" } });
+  const dir = opts.dir ?? DEFAULT_FLAGS_DIR;
+  const root = repositoryRoot(io.cwd);
+  const inRepository = path.relative(root, path.resolve(io.cwd, dir));
+  if (inRepository === "" || inRepository.startsWith("..")) throw new UserError(`--dir ${dir}: expected a directory inside the Git repository ${root}`);
+  const update = updateFlagsMirror(root, inRepository, opts.source ?? "HEAD", opts.branch ?? FLAGS_MIRROR_BRANCH);
+  io.stdout(
+    update.appended
+      ? `${update.branch}: appended ${update.commit.slice(0, 8)} with ${inRepository}/ of ${update.source.slice(0, 8)}; push it: git push origin ${update.branch}`
+      : `${update.branch}: already holds ${inRepository}/ of ${update.source.slice(0, 8)} (${update.commit.slice(0, 8)}); nothing appended`,
+  );
   return 0;
 }
 

@@ -140,12 +140,16 @@ export function serveBoolean(flag: Definition, subject: Subject): Served {
 }
 
 /**
- * Flipt v1 variant evaluation: a disabled flag gives the caller its default; otherwise the first
- * matching rule (by rank) picks a variant from its cumulative distributions by the subject's
- * bucket (none when the bucket is past them); no matching rule gives the default variant, if any.
+ * Flipt v1 variant evaluation (v1.61.1's evaluator): a disabled flag gives the caller its default;
+ * otherwise the first matching rule (by rank) picks a variant from its cumulative distributions by
+ * the subject's bucket. A subject past them (a hold-out), a matching rule without distributions,
+ * and no matching rule all get the default variant if the flag has one, else the caller's default.
  */
 export function serveVariant(flag: Definition, subject: Subject): Served {
   if (flag.enabled !== true) return CALLER_DEFAULT;
+  const fallback = listOf(flag.variants).find((v) => v.default === true);
+  const defaultVariant = (matched: boolean) =>
+    fallback !== undefined ? `variant ${String(fallback.key)} (default variant)` : matched ? `no variant (${CALLER_DEFAULT})` : CALLER_DEFAULT;
   for (const rule of rankedRules(flag)) {
     if (!matches(selectorOf(rule.segment), subject)) continue;
     let upper = 0;
@@ -153,10 +157,9 @@ export function serveVariant(flag: Definition, subject: Subject): Served {
       upper += Math.round(Number(distribution.rollout) * (VARIANT_BUCKETS / 100));
       if (subject.bucket < upper) return `variant ${String(distribution.variant)}`;
     }
-    return `no variant (${CALLER_DEFAULT})`;
+    return defaultVariant(true);
   }
-  const fallback = listOf(flag.variants).find((v) => v.default === true);
-  return fallback === undefined ? CALLER_DEFAULT : `variant ${String(fallback.key)} (default variant)`;
+  return defaultVariant(false);
 }
 
 export function rankedRules(flag: Definition): Definition[] {

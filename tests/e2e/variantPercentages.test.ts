@@ -2,7 +2,7 @@
  * Variant flags' percentages against a real Flipt: the generated scale flags (bench/scale) served
  * from Git, 10,000 subjects evaluated through Flipt's batch API and compared, subject by subject,
  * with what the generator intended (strictly) and with the flags tool's evaluator
- * (scripts/flags/state.ts; one known divergence, counted), and share by share with the
+ * (scripts/flags/state.ts), and share by share with the
  * percentages the generator configured.
  */
 import * as fs from "node:fs";
@@ -13,7 +13,6 @@ import {
   EVERYONE_SEGMENT,
   generateFlags,
   intendedServed,
-  isKnownEvaluatorDivergence,
   memberContext,
   segmentsOf,
   writeGeneratedFlags,
@@ -102,33 +101,27 @@ function servedByTool(state: EnvironmentState, { flag, entityId, context }: Eval
 interface Comparison {
   /** Flipt's answer differs from what the generator intended: always a failure. */
   readonly unintended: string[];
-  /** Flipt's answer differs from the flags tool's, other than the known divergence: a failure. */
+  /** Flipt's answer differs from the flags tool's: a failure. */
   readonly toolMismatches: string[];
-  /** Subjects where the tool's answer differs from Flipt's in the known way (isKnownEvaluatorDivergence). */
-  readonly knownDivergences: number;
 }
 
 function compare(state: EnvironmentState, evaluations: readonly Evaluation[], fromFlipt: readonly Served[]): Comparison {
   const unintended: string[] = [];
   const toolMismatches: string[] = [];
-  let knownDivergences = 0;
   evaluations.forEach((evaluation, i) => {
     const { flag, entityId, context } = evaluation;
     const who = `${refOf(flag.namespace, flag.key)} for ${entityId} ${JSON.stringify(context)}`;
     const intended = intendedServed(flag, entityId, context);
     if (fromFlipt[i] !== intended) unintended.push(`${who}: intended ${intended}, Flipt ${fromFlipt[i]}`);
     const byTool = servedByTool(state, evaluation);
-    if (byTool === fromFlipt[i]) return;
-    if (isKnownEvaluatorDivergence(byTool, fromFlipt[i])) knownDivergences++;
-    else toolMismatches.push(`${who}: tool ${byTool}, Flipt ${fromFlipt[i]}`);
+    if (byTool !== fromFlipt[i]) toolMismatches.push(`${who}: tool ${byTool}, Flipt ${fromFlipt[i]}`);
   });
-  return { unintended, toolMismatches, knownDivergences };
+  return { unintended, toolMismatches };
 }
 
 function expectAgreement(task: Parameters<typeof figure>[0], comparison: Comparison): void {
   figure(task, "differ from intent", comparison.unintended.length);
   figure(task, "differ from the flags tool", comparison.toolMismatches.length);
-  figure(task, "known divergence (state.ts serveVariant: hold-out gets no default variant)", comparison.knownDivergences);
   expect(comparison.unintended.slice(0, 10)).toEqual([]);
   expect(comparison.toolMismatches.slice(0, 10)).toEqual([]);
 }
