@@ -17,6 +17,9 @@ export interface ToolchainPaths {
   readonly vegetaVersion: string;
   /** vegeta, the constant-rate HTTP load generator, built from its Go module. */
   readonly vegetaBin: string;
+  readonly ghzVersion: string;
+  /** ghz, the constant-rate gRPC load generator, built from its Go module. */
+  readonly ghzBin: string;
   /** Directory holding postgres, initdb, pg_ctl…; empty until a PostgreSQL server is installed. */
   readonly pgBinDir: string;
   readonly prometheusBin: string;
@@ -59,6 +62,8 @@ const SHELL_VARIABLES: { readonly [K in keyof ToolchainPaths]: string } = {
   actionlintBin: "ACTIONLINT_BIN",
   vegetaVersion: "VEGETA_VERSION",
   vegetaBin: "VEGETA_BIN",
+  ghzVersion: "GHZ_VERSION",
+  ghzBin: "GHZ_BIN",
   pgBinDir: "PG_BINDIR",
   prometheusBin: "PROMETHEUS_BIN",
   promtoolBin: "PROMTOOL_BIN",

@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # Installs and builds every tool the local runner, the end-to-end tests, the
 # benchmarks and CI need: PostgreSQL (>= 15), Prometheus + promtool, git, wrk, shellcheck,
-# Flipt, actionlint, vegeta, and kubernetes-validate + checkov (PyPI, in a virtualenv).
+# Flipt, actionlint, vegeta, ghz, and kubernetes-validate + checkov (PyPI, in a virtualenv).
 # With --engine, also the engine tier's tools (engine.sh): etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kwok, the Prometheus Operator's CRDs, the
 # Pulumi CLI and its Kubernetes provider (16 minutes cold on 2 cores, empty Go caches included).
@@ -27,6 +27,7 @@ source "$toolchain_dir/paths.sh"
 FLIPT_MODULE=go.flipt.io/flipt
 ACTIONLINT_PACKAGE=github.com/rhysd/actionlint/cmd/actionlint
 VEGETA_PACKAGE=github.com/tsenart/vegeta/v12
+GHZ_PACKAGE=github.com/bojand/ghz/cmd/ghz
 # Flipt pins a version of this OPA log adapter that the module proxy does not
 # serve; the older one has the same API (it only logs for the authz bundle engine).
 OZAP_MODULE=github.com/open-policy-agent/contrib/logging/plugins/ozap
@@ -183,6 +184,19 @@ build_vegeta() {
   vegeta_is_built || die "$VEGETA_BIN was built but does not report $VEGETA_VERSION"
 }
 
+ghz_is_built() {
+  [[ -x "$GHZ_BIN" ]] && [[ "$("$GHZ_BIN" --version 2>&1 | sed -n 1p)" == "$GHZ_VERSION" ]]
+}
+
+build_ghz() {
+  ghz_is_built && return 0
+  log "building ghz $GHZ_VERSION"
+  # main.version is what `ghz --version` prints, and what ghz_is_built checks.
+  GOBIN="$(dirname "$GHZ_BIN")" "$GO_BIN" install -trimpath -ldflags "-s -w -X main.version=$GHZ_VERSION" \
+    "$GHZ_PACKAGE@$GHZ_VERSION" >&2
+  ghz_is_built || die "$GHZ_BIN was built but does not report $GHZ_VERSION"
+}
+
 # --- Python tools (PyPI) -----------------------------------------------------
 
 # The version of a distribution installed in the tools' virtualenv; fails when there is none.
@@ -226,6 +240,7 @@ print_summary() {
     flipt "$FLIPT_BIN" "$flipt_state" \
     actionlint "$ACTIONLINT_BIN" "$(first_line "$ACTIONLINT_BIN" -version)" \
     vegeta "$VEGETA_BIN" "$(first_line "$VEGETA_BIN" -version)" \
+    ghz "$GHZ_BIN" "$(first_line "$GHZ_BIN" --version)" \
     postgres "$PG_BINDIR/postgres" "$(first_line "$PG_BINDIR/postgres" --version)" \
     prometheus "$PROMETHEUS_BIN" "$(first_line "$PROMETHEUS_BIN" --version)" \
     promtool "$PROMTOOL_BIN" "$(first_line "$PROMTOOL_BIN" --version)" \
@@ -258,10 +273,11 @@ main() {
 
   install_debian_packages
   check_postgres_version
-  if ! flipt_is_built || [[ ! -x "$ACTIONLINT_BIN" ]] || ! vegeta_is_built; then find_go; fi
+  if ! flipt_is_built || [[ ! -x "$ACTIONLINT_BIN" ]] || ! vegeta_is_built || ! ghz_is_built; then find_go; fi
   build_flipt
   build_actionlint
   build_vegeta
+  build_ghz
   install_python_tools
   (( engine == 0 )) || build_engine_tools
   print_summary
