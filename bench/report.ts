@@ -1,4 +1,5 @@
 /** The one table `npm run bench` prints, built from the same BenchResults it writes as JSON. */
+import { scaleRows } from "./scale/report";
 import { ResourceFit, WindowFootprint } from "./footprint";
 import { LoadRun } from "./evaluation";
 import { Row, formatMiB, formatMicros, formatMs, formatRate, formatRatio, hostLabel } from "./format";
@@ -12,6 +13,7 @@ const SECTION_TITLES: Record<SectionName, string> = {
   program: "4 program",
   tuning: "tuning",
   latency: "5 latency",
+  scale: "6 scale",
 };
 
 function loadResult(run: LoadRun): string {
@@ -182,6 +184,7 @@ export function reportRows(results: BenchResults): Row[] {
     program: () => outcomeRows("program", sections.program, programRows),
     tuning: () => outcomeRows("tuning", sections.tuning, tuningRows),
     latency: () => outcomeRows("latency", sections.latency, (r) => latencyRows(SECTION_TITLES.latency, r, results.machine)),
+    scale: () => outcomeRows("scale", sections.scale, scaleRows),
   };
   return SECTIONS.flatMap((name) => bySection[name]());
 }

@@ -12,13 +12,14 @@ import { PropagationResults } from "./propagation";
 import { ratio } from "./stats";
 import { KindRun, LatencyResults } from "./latency";
 import { RateStep, StepRules } from "./rateSteps";
+import type { ScaleResults } from "./scale/section";
 import { GitBackendRun } from "./tuning";
 
-export const SECTIONS = ["propagation", "evaluation", "footprint", "program", "tuning", "latency"] as const;
+export const SECTIONS = ["propagation", "evaluation", "footprint", "program", "tuning", "latency", "scale"] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** Sections that need a running Flipt server. */
-export const FLIPT_SECTIONS: readonly SectionName[] = ["propagation", "evaluation", "footprint", "tuning", "latency"];
+export const FLIPT_SECTIONS: readonly SectionName[] = ["propagation", "evaluation", "footprint", "tuning", "latency", "scale"];
 
 export type SectionOutcome<T> =
   | { readonly status: "measured"; readonly results: T }
@@ -120,7 +121,14 @@ export interface BenchResults {
     readonly program: SectionOutcome<ProgramSectionResults>;
     readonly tuning: SectionOutcome<TuningResults>;
     readonly latency: SectionOutcome<LatencyResults>;
+    /** Absent in files written before the section existed: read as not selected. */
+    readonly scale: SectionOutcome<ScaleResults>;
   };
+  /**
+   * Sections this run did not select, kept from the file it replaced, with the run that measured
+   * each: `--only scale` does not throw away the latency figures.
+   */
+  readonly keptFrom?: Partial<Record<SectionName, { readonly command: string; readonly startedAt: string; readonly finishedAt: string }>>;
 }
 
 export function loadRatios(ours: TargetRun["loads"], other: TargetRun["loads"]): LoadRatios {
@@ -198,7 +206,7 @@ function resultsFromV1(v1: V1Results): BenchResults {
   return {
     ...v1,
     schemaVersion: SCHEMA_VERSION,
-    sections: { ...v1.sections, latency: latency.status === "measured" ? { status: "measured", results: latencyFromV1(latency.results) } : latency },
+    sections: { ...v1.sections, scale: { status: "not selected" }, latency: latency.status === "measured" ? { status: "measured", results: latencyFromV1(latency.results) } : latency },
   };
 }
 
@@ -210,7 +218,28 @@ export function parseBenchResults(text: string, source: string): BenchResults {
   } catch (error) {
     throw new Error(`${source}: not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (parsed.schemaVersion === SCHEMA_VERSION) return parsed as BenchResults;
+  if (parsed.schemaVersion === SCHEMA_VERSION) {
+    const results = parsed as BenchResults;
+    return { ...results, sections: { ...results.sections, scale: results.sections.scale ?? { status: "not selected" } } };
+  }
   if (parsed.schemaVersion === 1) return resultsFromV1(parsed as V1Results);
   throw new Error(`${source}: schemaVersion ${JSON.stringify(parsed.schemaVersion)}: expected 1 or ${SCHEMA_VERSION}`);
+}
+
+/**
+ * The results to write: this run's, with every section it did not select taken from the file it
+ * replaces (and named in keptFrom with the run that measured it), so that one section can be
+ * measured again on its own.
+ */
+export function keepEarlierSections(current: BenchResults, previous: BenchResults | undefined): BenchResults {
+  if (previous === undefined) return current;
+  const sections = { ...current.sections } as Record<SectionName, SectionOutcome<unknown>>;
+  const keptFrom: NonNullable<BenchResults["keptFrom"]> = {};
+  for (const name of SECTIONS) {
+    const earlier = previous.sections[name];
+    if (current.sections[name].status !== "not selected" || earlier.status === "not selected") continue;
+    sections[name] = earlier;
+    (keptFrom as Record<string, unknown>)[name] = previous.keptFrom?.[name] ?? { command: previous.command, startedAt: previous.startedAt, finishedAt: previous.finishedAt };
+  }
+  return { ...current, sections: sections as unknown as BenchResults["sections"], ...(Object.keys(keptFrom).length > 0 ? { keptFrom } : {}) };
 }

@@ -13,7 +13,8 @@
  * It reports; it does not judge speed. It exits 1 only when a selected section could not be
  * measured (no Flipt binary, no wrk) or failed, so "not measured" is never a silent pass.
  *
- * Sections: propagation, evaluation, footprint, program, tuning, latency (all by default).
+ * Sections: propagation, evaluation, footprint, program, tuning, latency, scale (all by default).
+ * Sections not selected keep what the replaced file had (keptFrom names the run that measured them).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -48,10 +49,15 @@ import {
   TuningResults,
   TuningVariant,
   footprintRun,
+  keepEarlierSections,
   loadRatios,
+  parseBenchResults,
   stackFit,
 } from "./results";
 import { CONFIG_CHANGES, TargetSpec, servedFlags, startTarget } from "./targets";
+import { scaleChartSpec } from "./scale/chart";
+import { scaleProblems } from "./scale/report";
+import { SCALE_PROFILES, ScaleResults, measureScale } from "./scale/section";
 import { measureGitBackends } from "./tuning";
 
 const STACKS = ["dev", "prod"] as const;
@@ -333,11 +339,37 @@ async function latencyResults(supervisor: Supervisor, tools: ToolchainPaths, opt
   }
 }
 
+/** The scale chart goes beside the JSON too: bench/results.json → bench/results-scale.svg. */
+export function scaleChartPath(out: string): string {
+  return path.join(path.dirname(out), `${path.basename(out, ".json")}-scale.svg`);
+}
+
+async function scaleResults(supervisor: Supervisor, tools: ToolchainPaths, options: Options): Promise<ScaleResults> {
+  const profile = SCALE_PROFILES[options.quick ? "quick" : "full"];
+  log(`scale: Flipt on CPU ${PINNING.flipt}, vegeta, ghz and the harness on CPU ${PINNING.generator}; flags ${profile.flagCounts.join(", ")}; history ${profile.historyCommits.join(", ")} commits at ${profile.historyFlags} flags`);
+  const measured = await measureScale(supervisor, tools, profile, stackSettings(LOAD_STACK), PINNING, log);
+  const file = scaleChartPath(options.out);
+  try {
+    const rows = measured.flipt.filter((r): r is Extract<typeof r, { startSeconds: number }> => !("error" in r));
+    const spec = scaleChartSpec(rows, measured.limits, profile.flipt.syncs, `Flipt ${fliptVersion(tools.fliptBin)?.split(" ")[0] ?? ""} with Git storage: cost against the flag count, one core`, [
+      `generated flags (seed ${measured.seed}), ${LOAD_STACK} stack config with a ${profile.flipt.pollIntervalSeconds} s poll interval; Flipt pinned to one core (taskset)`,
+      `sync: Flipt's flipt_git_sync_latency for a one-flag commit; memory: RSS after start and after ${profile.flipt.syncs + 1} one-flag commits`,
+      `dashed: the ${LOAD_STACK} stack's limit (start ${measured.limits.startSeconds} s, memory limit ${measured.limits.memoryLimitMiB} MiB, poll interval ${measured.limits.pollIntervalSeconds} s)`,
+    ]);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, await renderSvg(spec));
+    const inProject = !path.relative(projectDir, file).startsWith("..");
+    return { ...measured, chart: inProject ? path.relative(projectDir, file) : file };
+  } catch (error) {
+    return { ...measured, chartError: errorMessage(error) };
+  }
+}
+
 /** Why a section that needs Flipt cannot run here, if it cannot. */
 function fliptSectionBlocker(tools: ToolchainPaths, section: SectionName): string | undefined {
   const unavailable = fliptUnavailableReason(tools);
   if (unavailable) return `Flipt is unavailable: ${unavailable}`;
-  if (section === "latency") {
+  if (section === "latency" || section === "scale") {
     if (!fs.existsSync(tools.vegetaBin)) return `no vegeta at ${tools.vegetaBin}; run scripts/toolchain/setup.sh`;
     if (os.cpus().length < 2) return `it pins Flipt and the load generator to one core each; this machine has ${os.cpus().length}`;
     return undefined;
@@ -363,6 +395,7 @@ export function problems(sections: BenchResults["sections"]): string[] {
     if (tuning.results.gitBackendsError) found.push(`tuning: Git backends: ${tuning.results.gitBackendsError.split("\n")[0]}`);
     if (tuning.results.clientSideError) found.push(`tuning: client-side: ${tuning.results.clientSideError.split("\n")[0]}`);
   }
+  if (sections.scale.status === "measured") found.push(...scaleProblems(sections.scale.results));
   const latency = sections.latency;
   if (latency.status === "measured") {
     const r = latency.results;
@@ -373,6 +406,17 @@ export function problems(sections: BenchResults["sections"]): string[] {
     if (r.chartError) found.push(`latency: chart: ${r.chartError.split("\n")[0]}`);
   }
   return found;
+}
+
+/** The file this run replaces, if it is one this bench wrote; anything else is not kept from. */
+function readEarlierResults(out: string): BenchResults | undefined {
+  if (!fs.existsSync(out)) return undefined;
+  try {
+    return parseBenchResults(fs.readFileSync(out, "utf8"), out);
+  } catch (error) {
+    log(`not keeping earlier sections: ${errorMessage(error)}`);
+    return undefined;
+  }
 }
 
 async function main(): Promise<void> {
@@ -412,6 +456,9 @@ async function main(): Promise<void> {
     if (runnable.has("latency")) {
       sections.latency = await attempt(() => latencyResults(supervisor, tools, options, profile, machine));
     }
+    if (runnable.has("scale")) {
+      sections.scale = await attempt(() => scaleResults(supervisor, tools, options));
+    }
     if (runnable.has("program")) {
       // Last, when no Flipt is running: npm test uses both cores.
       sections.program = await attempt(() => measureProgram(supervisor, STACKS, log));
@@ -436,8 +483,9 @@ async function main(): Promise<void> {
     },
     sections,
   };
+  const written = keepEarlierSections(results, readEarlierResults(options.out));
   fs.mkdirSync(path.dirname(options.out), { recursive: true });
-  fs.writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+  fs.writeFileSync(options.out, `${JSON.stringify(written, null, 2)}\n`);
 
   process.stdout.write(`${reportHeader(results)}\n\n${formatTable(reportRows(results))}\n\nJSON: ${options.out}\n`);
   const found = problems(sections);

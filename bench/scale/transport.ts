@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { Supervisor, sleep } from "../../scripts/lib/processes";
 import { ToolchainPaths } from "../../scripts/toolchain/paths";
 import { PinnedCores, describeInterference, disturbanceMillicores, withInterference } from "../cpuShare";
-import { CpuPinning, cpusAllowed, pinProcess, readLoadAverage, stackFlagsDir } from "../latency";
+import { CpuPinning, cpusAllowed, pinProcess, pinnedFliptTools, readLoadAverage, stackFlagsDir } from "../latency";
 import { EVALUATE_PATHS, FlagRef } from "../load";
 import { Capacity, DEFAULT_STEP_RULES, RateStep, isDisturbed, StepMeasurement, StepRules, capacity, measureStep, rateStep } from "../rateSteps";
 import { FliptTarget, TargetSpec, checkServesFlags, describeTarget, startTarget } from "../targets";
@@ -121,14 +121,6 @@ export function transportLadder(rates: readonly number[]): number[] {
 /** Each transport's steps in ladder order, and its capacity by the latency section's rule. */
 export function transportRun(transport: Transport, tool: string, steps: readonly RateStep[], rules: StepRules): TransportRun {
   return { transport, request: TRANSPORT_REQUESTS[transport], tool, steps, capacity: capacity(steps, rules, 1) };
-}
-
-/** A Flipt that starts on `cpus` only, so that Go sizes GOMAXPROCS to them (as latency.ts starts its Flipt). */
-function pinnedFliptTools(supervisor: Supervisor, tools: ToolchainPaths, cpus: string): ToolchainPaths {
-  const wrapper = path.join(supervisor.tempDir("flipt-pinned"), "flipt");
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  fs.writeFileSync(wrapper, `#!/bin/sh\nexec taskset -c ${quote(cpus)} ${quote(tools.fliptBin)} "$@"\n`, { mode: 0o755 });
-  return { ...tools, fliptBin: wrapper };
 }
 
 interface Context {

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { chartRows } from "../../bench/chart";
 import { reportHeader, reportRows } from "../../bench/report";
-import { SCHEMA_VERSION, parseBenchResults } from "../../bench/results";
+import { SCHEMA_VERSION, keepEarlierSections, parseBenchResults } from "../../bench/results";
 import { projectDir } from "../../settings/schema";
 import { latency } from "./steps";
 
@@ -64,5 +64,33 @@ describe("reading results files", () => {
   it("names the file and what it expected for an unknown schema or text that is not JSON", () => {
     expect(() => parseBenchResults('{"schemaVersion": 7}', "bench/x.json")).toThrow("bench/x.json: schemaVersion 7: expected 1 or 2");
     expect(() => parseBenchResults("{", "bench/x.json")).toThrow("bench/x.json: not JSON");
+  });
+});
+
+describe("a run of some sections keeps the others from the file it replaces", () => {
+  const none = { status: "not selected" } as const;
+  const sections = { propagation: none, evaluation: none, footprint: none, program: none, tuning: none, latency: none, scale: none };
+  const file = (command: string, startedAt: string, picked: Partial<typeof sections> | Record<string, unknown>) =>
+    ({ schemaVersion: SCHEMA_VERSION, command, startedAt, finishedAt: startedAt, quick: false, machine: {}, flipt: {}, sections: { ...sections, ...picked } }) as any;
+  const latencyRun = file("npm run bench -- --only latency", "2026-12-01T00:00:00Z", { latency: { status: "measured", results: { runs: [] } } });
+
+  it("takes the earlier measured section and names the run that measured it; this run's sections win", () => {
+    const scaleRun = file("npm run bench -- --only scale", "2026-12-02T00:00:00Z", { scale: { status: "failed", error: "x" } });
+    const written = keepEarlierSections(scaleRun, latencyRun);
+    expect(written.sections.latency).toEqual(latencyRun.sections.latency);
+    expect(written.sections.scale).toEqual({ status: "failed", error: "x" });
+    expect(written.keptFrom).toEqual({ latency: { command: "npm run bench -- --only latency", startedAt: "2026-12-01T00:00:00Z", finishedAt: "2026-12-01T00:00:00Z" } });
+    // Kept again by the next run: still named after the run that measured it.
+    const next = keepEarlierSections(file("npm run bench -- --only program", "2026-12-03T00:00:00Z", {}), written);
+    expect(next.keptFrom?.latency?.startedAt).toBe("2026-12-01T00:00:00Z");
+    expect(next.keptFrom?.scale?.startedAt).toBe("2026-12-02T00:00:00Z");
+  });
+
+  it("keeps nothing without an earlier file, and reads a schema 2 file without a scale section as not selected", () => {
+    const run = file("npm run bench", "2026-12-02T00:00:00Z", {});
+    expect(keepEarlierSections(run, undefined)).toBe(run);
+    const { scale, ...older } = sections;
+    void scale;
+    expect(parseBenchResults(JSON.stringify({ ...latencyRun, sections: older }), "older.json").sections.scale).toEqual({ status: "not selected" });
   });
 });

@@ -13,13 +13,14 @@ describe("bench exit status", () => {
       },
       tuning: { status: "not selected" },
       latency: { status: "not selected" },
+      scale: { status: "not selected" },
     });
     expect(found).toEqual([
       "propagation: not measured: Flipt is unavailable: no Flipt binary",
       "evaluation: failed: wrk failed (exit 1):",
       "program: npm test: failed (exit code 1): Tests  1 failed",
     ]);
-    expect(problems({ propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "measured", results: { commands: [] } }, tuning: { status: "not selected" }, latency: { status: "not selected" } })).toEqual([]);
+    expect(problems({ propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "measured", results: { commands: [] } }, tuning: { status: "not selected" }, latency: { status: "not selected" }, scale: { status: "not selected" } })).toEqual([]);
   });
 });
 
@@ -39,7 +40,7 @@ describe("bench exit status, latency section", () => {
       status: "measured",
       results: { method: {}, loadAverageAtStart: [0.2, 0.3, 0.4], runs: [], sizing: { assumptions: {}, storage: "git", byKind: {} }, changeAndFault: { target: "", flag: "platform/x", ratePerSecond: 1000, pollInterval: "15s", windows }, chart: "bench/results-latency.svg", ...extra },
     }) as any;
-  const none = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" } } as const;
+  const none = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" }, scale: { status: "not selected" } } as const;
 
   it("fails the run when a change or fault window had errors or served a value it must not", () => {
     expect(problems({ ...none, latency: latency([window("commit synced", true), window("Git server down", false)]) })).toEqual([
