@@ -5,14 +5,19 @@
  * times the whole child process, which is what `pulumi preview` would add its engine to.
  * The same approach as tests/program/harness.ts, without vitest.
  */
-import * as pulumi from "@pulumi/pulumi";
+import { ConfigInput } from "../settings/parse";
 import { readStackConfig } from "../settings/stackFiles";
 
 const standInSecret = (key: string) => `bench-${key}-secret`;
 
-async function main(stack: string): Promise<void> {
+/**
+ * index.ts once under Pulumi's mocks with `input` as the CLI would hand it over, every output
+ * awaited: the resources registered and the time inside this process, from after Pulumi's SDK is
+ * loaded (bench/scale/servicesProgram.ts runs it with generated services).
+ */
+export async function runUnderMocks(input: ConfigInput): Promise<{ resources: number; inProcessMs: number }> {
+  const pulumi = await import("@pulumi/pulumi");
   const started = performance.now();
-  const input = readStackConfig(stack, standInSecret);
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const decl of input.declarations) {
@@ -33,7 +38,7 @@ async function main(stack: string): Promise<void> {
       call: (args) => args.inputs,
     },
     input.project,
-    stack,
+    input.stack,
     false,
   );
   const program: Record<string, unknown> = await import("../index");
@@ -41,15 +46,27 @@ async function main(stack: string): Promise<void> {
     if (pulumi.Output.isInstance(value)) await new Promise((resolve) => value.apply(resolve));
   }
   await pulumi.runtime.disconnect();
-  process.stdout.write(`${JSON.stringify({ stack, resources, inProcessMs: performance.now() - started })}\n`);
+  return { resources, inProcessMs: performance.now() - started };
 }
 
-const stack = process.argv[2];
-if (!stack) {
-  process.stderr.write("usage: tsx bench/programUnderMocks.ts <stack>\n");
-  process.exit(2);
+/** A stack's own configuration, secure values replaced by stand-ins. */
+export function standInStackConfig(stack: string): ConfigInput {
+  return readStackConfig(stack, standInSecret);
 }
-main(stack).catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+
+async function main(stack: string): Promise<void> {
+  const figures = await runUnderMocks(standInStackConfig(stack));
+  process.stdout.write(`${JSON.stringify({ stack, ...figures })}\n`);
+}
+
+if (require.main === module) {
+  const stack = process.argv[2];
+  if (!stack) {
+    process.stderr.write("usage: tsx bench/programUnderMocks.ts <stack>\n");
+    process.exit(2);
+  }
+  main(stack).catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
