@@ -57,7 +57,7 @@ import {
 import { CONFIG_CHANGES, TargetSpec, servedFlags, startTarget } from "./targets";
 import { scaleChartSpec } from "./scale/chart";
 import { scaleProblems } from "./scale/report";
-import { SCALE_PROFILES, ScaleResults, measureScale } from "./scale/section";
+import { SCALE_PROFILES, ScaleResults, isMeasuredRow, measureScale } from "./scale/section";
 import { measureGitBackends } from "./tuning";
 
 const STACKS = ["dev", "prod"] as const;
@@ -300,6 +300,13 @@ function latencySettings(options: Options, profile: Profile): LatencySettings {
   return { ...latency, rules: { ...latency.rules, minSeconds: options.stepSeconds, minRequests: 0 } };
 }
 
+/** Renders `spec` to `file`; returns the path as results.json records it (relative inside the project). */
+async function writeChart(file: string, spec: Parameters<typeof renderSvg>[0]): Promise<string> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, await renderSvg(spec));
+  return path.relative(projectDir, file).startsWith("..") ? file : path.relative(projectDir, file);
+}
+
 /** The chart goes beside the JSON: bench/results.json → bench/results-latency.svg. */
 export function chartPath(out: string): string {
   return path.join(path.dirname(out), `${path.basename(out, ".json")}-latency.svg`);
@@ -330,10 +337,7 @@ async function latencyResults(supervisor: Supervisor, tools: ToolchainPaths, opt
         { latencyMs: rules.stopP99Ms, label: `${rules.stopP99Ms} ms: the ladder stops (p99)` },
       ],
     });
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, await renderSvg(spec));
-    const inProject = !path.relative(projectDir, file).startsWith("..");
-    return { ...measured, chart: inProject ? path.relative(projectDir, file) : file };
+    return { ...measured, chart: await writeChart(file, spec) };
   } catch (error) {
     return { ...measured, chartError: errorMessage(error) };
   }
@@ -350,16 +354,13 @@ async function scaleResults(supervisor: Supervisor, tools: ToolchainPaths, optio
   const measured = await measureScale(supervisor, tools, profile, stackSettings(LOAD_STACK), PINNING, log);
   const file = scaleChartPath(options.out);
   try {
-    const rows = measured.flipt.filter((r): r is Extract<typeof r, { startSeconds: number }> => !("error" in r));
+    const rows = measured.flipt.filter(isMeasuredRow);
     const spec = scaleChartSpec(rows, measured.limits, profile.flipt.syncs, `Flipt ${fliptVersion(tools.fliptBin)?.split(" ")[0] ?? ""} with Git storage: cost against the flag count, one core`, [
       `generated flags (seed ${measured.seed}), ${LOAD_STACK} stack config with a ${profile.flipt.pollIntervalSeconds} s poll interval; Flipt pinned to one core (taskset)`,
       `sync: Flipt's flipt_git_sync_latency for a one-flag commit; memory: RSS after start and after ${profile.flipt.syncs + 1} one-flag commits`,
       `dashed: the ${LOAD_STACK} stack's limit (start ${measured.limits.startSeconds} s, memory limit ${measured.limits.memoryLimitMiB} MiB, poll interval ${measured.limits.pollIntervalSeconds} s)`,
     ]);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, await renderSvg(spec));
-    const inProject = !path.relative(projectDir, file).startsWith("..");
-    return { ...measured, chart: inProject ? path.relative(projectDir, file) : file };
+    return { ...measured, chart: await writeChart(file, spec) };
   } catch (error) {
     return { ...measured, chartError: errorMessage(error) };
   }
