@@ -153,8 +153,7 @@ export async function runWrk(supervisor: Supervisor, wrkBin: string, baseUrl: st
   fs.writeFileSync(scriptFile, wrkScript(spec));
   const args = [`-t${spec.threads}`, `-c${spec.connections}`, `-d${spec.durationSeconds}s`, "--timeout", "5s", "-s", scriptFile, baseUrl];
   const wrk = supervisor.spawn(`wrk-${spec.kind}`, wrkBin, args);
-  const timer = setTimeout(() => wrk.killNow(), spec.durationSeconds * 1000 + WRK_GRACE_MS);
-  const status = await wrk.exited.finally(() => clearTimeout(timer));
+  const status = await wrk.exitedOrKilledAfter(spec.durationSeconds * 1000 + WRK_GRACE_MS);
   if (status.code !== 0) throw new Error(`wrk failed (exit ${status.code ?? status.signal}):\n${wrk.tail(15)}`);
   return parseWrkResult(wrk.output(), spec);
 }

@@ -25,8 +25,7 @@ async function timeCommand(supervisor: Supervisor, name: string, argv: readonly 
   const [command, ...args] = argv;
   const started = performance.now();
   const proc = supervisor.spawn(name, command, args, { cwd: projectDir, env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" } });
-  const timer = setTimeout(() => proc.killNow(), timeoutMs);
-  const status = await proc.exited.finally(() => clearTimeout(timer));
+  const status = await proc.exitedOrKilledAfter(timeoutMs);
   const wallMs = performance.now() - started;
   const shown = argv.map((a) => (path.isAbsolute(a) && a.startsWith(projectDir) ? path.relative(projectDir, a) : a)).join(" ");
   if (status.code !== 0) {

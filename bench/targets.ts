@@ -88,8 +88,7 @@ async function importFlags(supervisor: Supervisor, local: LocalFlipt, fliptBin: 
   // One file per run: given several, Flipt v1.61.1 imports the first and silently ignores the rest.
   for (const file of flagFilePaths(flagsDir)) {
     const proc = supervisor.spawn("flipt-import", fliptBin, ["import", "--config", local.flipt.configFile, file], { env, cwd: dataDir });
-    const timer = setTimeout(() => proc.killNow(), IMPORT_TIMEOUT_MS);
-    const status = await proc.exited.finally(() => clearTimeout(timer));
+    const status = await proc.exitedOrKilledAfter(IMPORT_TIMEOUT_MS);
     if (status.code !== 0) throw new Error(`flipt import ${file} failed (exit ${status.code ?? status.signal}):\n${proc.tail()}`);
   }
 }

@@ -174,8 +174,7 @@ const MAX_WORKERS = 5000;
 
 async function runToCompletion(supervisor: Supervisor, name: string, args: readonly string[], limitMs: number): Promise<void> {
   const proc = supervisor.spawn(name, "taskset", args);
-  const timer = setTimeout(() => proc.killNow(), limitMs);
-  const status = await proc.exited.finally(() => clearTimeout(timer));
+  const status = await proc.exitedOrKilledAfter(limitMs);
   if (status.code !== 0) throw new Error(`${name} failed (exit ${status.code ?? status.signal}):\n${proc.tail(15)}`);
 }
 

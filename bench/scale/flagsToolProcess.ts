@@ -54,8 +54,7 @@ export async function runMeasured(supervisor: Supervisor, request: MeasuredReque
   const env = { ...process.env, [PEAK_RSS_FILE_VARIABLE]: rssFile, TSX_TSCONFIG_PATH: path.join(projectDir, "tsconfig.json"), FORCE_COLOR: "0", NO_COLOR: "1" };
   const started = performance.now();
   const child = supervisor.spawn(request.name, process.execPath, measuredArgv(request.script, request.args), { cwd: request.cwd, env, onLine: request.onLine });
-  const timer = setTimeout(() => child.killNow(), request.timeoutMs);
-  const status = await child.exited.finally(() => clearTimeout(timer));
+  const status = await child.exitedOrKilledAfter(request.timeoutMs);
   const seconds = (performance.now() - started) / 1000;
   const kib = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, "utf8")) : undefined;
   fs.rmSync(rssFile, { force: true });

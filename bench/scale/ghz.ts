@@ -200,8 +200,7 @@ export async function runGhz(supervisor: Supervisor, ghzBin: string, spec: GhzRu
   const runSeconds = spec.durationSeconds ?? 0;
   const limitMs = (runSeconds + spec.timeoutSeconds) * 1000 + GHZ_GRACE_MS;
   const proc = supervisor.spawn(`ghz-${spec.name}`, "taskset", ["-c", spec.cpus, ghzBin, ...ghzArgs(spec)]);
-  const timer = setTimeout(() => proc.killNow(), limitMs);
-  const status = await proc.exited.finally(() => clearTimeout(timer));
+  const status = await proc.exitedOrKilledAfter(limitMs);
   if (status.code !== 0) throw new Error(`ghz ${spec.name} failed (exit ${status.code ?? status.signal}): ${proc.tail(15)}`);
   try {
     return parseGhzReport(fs.readFileSync(reportFile, "utf8"));

@@ -261,8 +261,7 @@ export class FliptProcess {
 
   private async migrate(): Promise<void> {
     const proc = this.run("flipt-migrate", this.options.rendered.migrate);
-    const timer = setTimeout(() => proc.killNow(), MIGRATE_TIMEOUT_MS);
-    const status = await proc.exited.finally(() => clearTimeout(timer));
+    const status = await proc.exitedOrKilledAfter(MIGRATE_TIMEOUT_MS);
     if (status.code !== 0) throw new Error(`flipt migrate failed (${describeExit(status)}):\n${proc.tail()}`);
   }
 

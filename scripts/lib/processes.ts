@@ -172,6 +172,16 @@ export class ManagedProcess {
     }
   }
 
+  /** Waits for a bounded run to end, killing it once `limitMs` have passed; the status says which it was. */
+  async exitedOrKilledAfter(limitMs: number): Promise<ExitStatus> {
+    const timer = setTimeout(() => this.killNow(), limitMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Signals the process group, waits up to the grace period, then kills it. */
   async stop(signal: NodeJS.Signals = "SIGTERM", graceMs = STOP_GRACE_MS): Promise<ExitStatus> {
     if (!this.running) return this.status ?? this.exited;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { launcherChain, procStat } from "../../scripts/lib/processes";
+import { Supervisor, launcherChain, procStat } from "../../scripts/lib/processes";
 
 type Stat = NonNullable<ReturnType<typeof procStat>>;
 
@@ -34,5 +34,19 @@ describe("procStat", () => {
 
   it("is undefined for a process that does not exist", () => {
     expect(procStat(2 ** 22 + 1)).toBeUndefined();
+  });
+});
+
+describe("exitedOrKilledAfter: a bounded run", () => {
+  it("gives the exit status of a run that ends in time, and kills one that does not", async () => {
+    const supervisor = new Supervisor();
+    try {
+      expect(await supervisor.spawn("quick", "sh", ["-c", "exit 3"]).exitedOrKilledAfter(5000)).toMatchObject({ code: 3 });
+      const started = Date.now();
+      expect(await supervisor.spawn("slow", "sleep", ["30"]).exitedOrKilledAfter(200)).toMatchObject({ code: null, signal: "SIGKILL" });
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await supervisor.stopAll();
+    }
   });
 });
