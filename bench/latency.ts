@@ -34,6 +34,7 @@ import {
   stackSizing,
   stepSeconds,
 } from "./rateSteps";
+import { errorMessage } from "./results";
 import { KindSpread, kindSpreads } from "./repeats";
 import { FliptTarget, Storage, TargetSpec, checkServesFlags, describeTarget, servedFlags, startTarget } from "./targets";
 import {
@@ -48,6 +49,7 @@ import {
   summarizeResults,
   vegetaTarget,
   vegetaTargetLines,
+  readVegetaVersion,
 } from "./vegeta";
 
 export interface LatencySettings {
@@ -153,6 +155,20 @@ export function cpusAllowed(pid: number | "self"): string {
 /** Moves every thread of a running process onto `cpus`. */
 export function pinProcess(pid: number, cpus: string): void {
   execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
+}
+
+/**
+ * Runs `fn` with this process on `cpus`, and so what it starts meanwhile (the Git server, the load
+ * generators), then moves it back to the CPUs it had.
+ */
+export async function onCpus<T>(cpus: string, fn: () => Promise<T>): Promise<T> {
+  const own = cpusAllowed("self");
+  pinProcess(process.pid, cpus);
+  try {
+    return await fn();
+  } finally {
+    pinProcess(process.pid, own);
+  }
 }
 
 /**
@@ -456,9 +472,6 @@ async function measureChangeAndFault(
   }
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export interface LatencyTargets {
   readonly git: TargetSpec;
@@ -479,10 +492,8 @@ export async function measureLatency(
 ): Promise<Omit<LatencyResults, "chart" | "chartError">> {
   const loadAverageAtStart = readLoadAverage();
   const flags = servedFlags(stackFlagsDir(specs.git));
-  const vegetaVersion = execFileSync(tools.vegetaBin, ["-version"], { encoding: "utf8" }).split("\n")[0].replace(/^Version:\s*/, "");
-  const ownCpus = cpusAllowed("self");
-  pinProcess(process.pid, pinning.generator);
-  try {
+  const vegetaVersion = readVegetaVersion(tools.vegetaBin);
+  return onCpus(pinning.generator, async () => {
     const runs: KindRun[] = [];
     for (const spec of [specs.git, specs.database]) runs.push(...(await measureStorage(supervisor, tools, spec, flags, settings, pinning, log)));
     let changeAndFault: ChangeAndFaultResults | undefined;
@@ -514,9 +525,7 @@ export async function measureLatency(
       changeAndFault,
       changeAndFaultError,
     };
-  } finally {
-    pinProcess(process.pid, ownCpus);
-  }
+  });
 }
 
 export function readLoadAverage(): number[] {

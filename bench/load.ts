@@ -44,6 +44,11 @@ export const EVALUATE_PATHS: Record<LoadKind, string> = {
 
 /** Entity ids are `org-<n>`, n uniform in 1..ENTITY_COUNT: every request is a different subject. */
 export const ENTITY_COUNT = 100_000;
+
+/** One entity id, `org-<n>` with n uniform in 1..ENTITY_COUNT. */
+export function randomEntityId(random: () => number = Math.random): string {
+  return `org-${1 + Math.floor(random() * ENTITY_COUNT)}`;
+}
 const RESULT_MARKER = "BENCH_JSON ";
 
 function luaString(value: string): string {

@@ -10,7 +10,7 @@ import { ResourceFit, WindowFootprint, resourceFit } from "./footprint";
 import { TimedCommand } from "./program";
 import { PropagationResults } from "./propagation";
 import { ratio } from "./stats";
-import { KindRun, LatencyResults } from "./latency";
+import type { KindRun, LatencyResults } from "./latency";
 import { RateStep, StepRules } from "./rateSteps";
 import type { ScaleResults } from "./scale/section";
 import { GitBackendRun } from "./tuning";
@@ -26,6 +26,23 @@ export type SectionOutcome<T> =
   | { readonly status: "not measured"; readonly reason: string }
   | { readonly status: "failed"; readonly error: string }
   | { readonly status: "not selected" };
+
+/** What a measurement that ran ends as: its results, or why it failed. */
+export type Attempted<T> = Extract<SectionOutcome<T>, { readonly status: "measured" | "failed" }>;
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs `fn`; a failure becomes a failed outcome (said to `onFailure`) instead of ending the run. */
+export async function attempt<T>(fn: () => Promise<T>, onFailure: (message: string) => void): Promise<Attempted<T>> {
+  try {
+    return { status: "measured", results: await fn() };
+  } catch (error) {
+    onFailure(errorMessage(error));
+    return { status: "failed", error: errorMessage(error) };
+  }
+}
 
 export interface LoadRatios {
   /** Ours divided by the database-backed Flipt: above 1 means more requests per second. */

@@ -48,6 +48,8 @@ import {
   SectionOutcome,
   TuningResults,
   TuningVariant,
+  attempt,
+  errorMessage,
   footprintRun,
   keepEarlierSections,
   loadRatios,
@@ -152,9 +154,6 @@ function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function firstLine(command: string, args: readonly string[]): string | undefined {
   const result = spawnSync(command, args, { encoding: "utf8" });
@@ -183,13 +182,8 @@ function fliptVersion(fliptBin: string): string | undefined {
   return version && `${version}${commit ? ` (commit ${commit.slice(0, 12)})` : ""}`;
 }
 
-async function attempt<T>(fn: () => Promise<T>): Promise<SectionOutcome<T>> {
-  try {
-    return { status: "measured", results: await fn() };
-  } catch (error) {
-    log(`failed: ${errorMessage(error)}`);
-    return { status: "failed", error: errorMessage(error) };
-  }
+function attemptSection<T>(fn: () => Promise<T>): Promise<SectionOutcome<T>> {
+  return attempt(fn, (message) => log(`failed: ${message}`));
 }
 
 type Sections = { -readonly [K in keyof BenchResults["sections"]]: BenchResults["sections"][K] };
@@ -445,24 +439,24 @@ async function main(): Promise<void> {
   try {
     if (runnable.has("propagation")) {
       log(`propagation: ${profile.propagationChanges} changes per stack (${STACKS.join(", ")}), both at once`);
-      sections.propagation = await attempt(() => measurePropagation(supervisor, tools, STACKS, profile.propagationChanges, log));
+      sections.propagation = await attemptSection(() => measurePropagation(supervisor, tools, STACKS, profile.propagationChanges, log));
     }
     const loadSections = (["evaluation", "footprint", "tuning"] as const).filter((s) => runnable.has(s));
     if (loadSections.length > 0) {
       const runs = await measureLoadTargets(supervisor, tools, { ...options, only: new Set(loadSections) }, profile);
-      if (runnable.has("evaluation")) sections.evaluation = await attempt(async () => evaluationResults(runs, profile, machine.wrk ?? "wrk"));
-      if (runnable.has("footprint")) sections.footprint = await attempt(async () => footprintResults(runs));
-      if (runnable.has("tuning")) sections.tuning = await attempt(() => tuningResults(supervisor, tools, runs, profile));
+      if (runnable.has("evaluation")) sections.evaluation = await attemptSection(async () => evaluationResults(runs, profile, machine.wrk ?? "wrk"));
+      if (runnable.has("footprint")) sections.footprint = await attemptSection(async () => footprintResults(runs));
+      if (runnable.has("tuning")) sections.tuning = await attemptSection(() => tuningResults(supervisor, tools, runs, profile));
     }
     if (runnable.has("latency")) {
-      sections.latency = await attempt(() => latencyResults(supervisor, tools, options, profile, machine));
+      sections.latency = await attemptSection(() => latencyResults(supervisor, tools, options, profile, machine));
     }
     if (runnable.has("scale")) {
-      sections.scale = await attempt(() => scaleResults(supervisor, tools, options));
+      sections.scale = await attemptSection(() => scaleResults(supervisor, tools, options));
     }
     if (runnable.has("program")) {
       // Last, when no Flipt is running: npm test uses both cores.
-      sections.program = await attempt(() => measureProgram(supervisor, STACKS, log));
+      sections.program = await attemptSection(() => measureProgram(supervisor, STACKS, log));
     }
   } finally {
     await supervisor.stopAll();

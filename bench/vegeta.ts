@@ -7,10 +7,11 @@
  * a random entity; vegeta sends them round-robin. Results are read back from `vegeta encode`'s JSON
  * lines, so percentiles are computed here from every request, not scraped from a text report.
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as readline from "node:readline";
 import { Supervisor } from "../scripts/lib/processes";
-import { ENTITY_COUNT, EVALUATE_PATHS, FlagRef } from "./load";
+import { EVALUATE_PATHS, FlagRef, randomEntityId } from "./load";
 import { percentileOfSorted } from "./stats";
 
 /** What a service sends: Flipt's boolean evaluation, OFREP's single-flag evaluation, or a batch. */
@@ -61,10 +62,14 @@ export function vegetaTarget(baseUrl: string, kind: RequestKind, flags: readonly
 export function vegetaTargetLines(baseUrl: string, kind: RequestKind, flags: readonly FlagRef[], count: number, batchSize: number, random: () => number = Math.random): string {
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
-    const entity = `org-${1 + Math.floor(random() * ENTITY_COUNT)}`;
-    lines.push(JSON.stringify(vegetaTarget(baseUrl, kind, flags, i, entity, batchSize)));
+    lines.push(JSON.stringify(vegetaTarget(baseUrl, kind, flags, i, randomEntityId(random), batchSize)));
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** What `vegeta -version` says it is, e.g. v12.13.0. */
+export function readVegetaVersion(vegetaBin: string): string {
+  return execFileSync(vegetaBin, ["-version"], { encoding: "utf8" }).split("\n")[0].replace(/^Version:\s*/, "");
 }
 
 /** One request as vegeta recorded it. */

@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { gitEnv } from "../../scripts/lib/flagsRepository";
 import { Supervisor } from "../../scripts/lib/processes";
 import { addDays } from "../../scripts/flags/dates";
 import { INDEX_FILE } from "../../scripts/flags/document";
@@ -41,8 +42,6 @@ export const DIFF_CHANGED_SHARE = 0.01;
 /** A generous limit: a command that takes longer than this at some count is itself the finding. */
 const COMMAND_TIMEOUT_MS = 10 * 60_000;
 const GIT_TIMEOUT_MS = 120_000;
-const GIT_IDENTITY = ["-c", "user.name=flipt-deploy bench", "-c", "user.email=bench@localhost", "-c", "commit.gpgsign=false"];
-
 /** `--today` for lint and promote: the day after the generated flags were created, so every run judges the same dates. */
 export const FLAGS_TOOL_TODAY = addDays(GENERATED_CREATED, 1);
 
@@ -83,7 +82,7 @@ export function promotedCount(lines: readonly string[]): number | undefined {
 }
 
 async function git(supervisor: Supervisor, cwd: string, args: readonly string[]): Promise<void> {
-  const child = supervisor.spawn(`git ${args[0]}`, "git", [...GIT_IDENTITY, ...args], { cwd, env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" } });
+  const child = supervisor.spawn(`git ${args[0]}`, "git", args, { cwd, env: gitEnv() });
   const status = await child.exitWithin(GIT_TIMEOUT_MS);
   if (status.code !== 0) throw new Error(`git ${args.join(" ")} in ${cwd} failed (exit ${status.code ?? status.signal}): ${child.tail(5)}`);
 }

@@ -14,9 +14,10 @@ import { Supervisor, sleep } from "../../scripts/lib/processes";
 import { ToolchainPaths } from "../../scripts/toolchain/paths";
 import { readMemory } from "../footprint";
 import { CpuPinning, pinnedFliptTools } from "../latency";
-import { ENTITY_COUNT, FlagRef } from "../load";
+import { FlagRef } from "../load";
 import { CONFIG_CHANGES, ConfigChange, FliptTarget, TargetSpec, startTarget } from "../targets";
-import { LatencySummary, runVegeta, sentRate, summarizeResults, vegetaTarget } from "../vegeta";
+import { spread } from "../stats";
+import { LatencySummary, runVegeta, sentRate, summarizeResults, vegetaTargetLines } from "../vegeta";
 import { GeneratedFlags, generateFlags, withOneFlagChanged, writeGeneratedFlags } from "./generatedFlags";
 
 /** The client-side SDKs' poll: one namespace's whole state (Flipt v1's evaluation snapshot). */
@@ -190,12 +191,6 @@ async function commitAndWaitForSync(target: FliptTarget, generated: GeneratedFla
   throw new Error(`no sync rebuilt the snapshot within ${(deadline - pushedAt) / 1000} s of the commit changing ${changed.flag.key}`);
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 async function measureSyncs(target: FliptTarget, generated: GeneratedFlags, settings: ScaleFliptSettings, afterCommit: () => void): Promise<SyncFigures> {
   const syncs: OneSync[] = [];
   let current = generated;
@@ -208,20 +203,16 @@ async function measureSyncs(target: FliptTarget, generated: GeneratedFlags, sett
   }
   await sleep(1000);
   const [first] = syncs;
-  const seconds = syncs.map((s) => s.seconds);
+  const seconds = spread(syncs.map((s) => s.seconds));
   return {
     firstSeconds: first.seconds,
     firstSyncsCounted: first.syncsCounted,
     firstCommitToSyncedSeconds: first.commitToSyncedSeconds,
     changeSyncs: syncs.length,
-    medianSeconds: median(seconds),
-    maxSeconds: Math.max(...seconds),
+    medianSeconds: seconds.median,
+    maxSeconds: seconds.max,
     rssAfterMiB: readMemory(target.pid).rssBytes / MIB,
   };
-}
-
-function randomEntity(): string {
-  return `org-${1 + Math.floor(Math.random() * ENTITY_COUNT)}`;
 }
 
 async function attack(supervisor: Supervisor, tools: ToolchainPaths, target: FliptTarget, pinning: CpuPinning, name: string, lines: string, rate: number, seconds: number, settings: ScaleFliptSettings): Promise<LoadFigures> {
@@ -242,12 +233,8 @@ async function attack(supervisor: Supervisor, tools: ToolchainPaths, target: Fli
 
 /** Boolean evaluation of a random boolean flag for a random entity per request. */
 function booleanLines(url: string, flags: readonly FlagRef[], count: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const flag = flags[Math.floor(Math.random() * flags.length)];
-    lines.push(JSON.stringify(vegetaTarget(url, "boolean", [flag], 0, randomEntity(), 1)));
-  }
-  return `${lines.join("\n")}\n`;
+  const picked = Array.from({ length: count }, () => flags[Math.floor(Math.random() * flags.length)]);
+  return vegetaTargetLines(url, "boolean", picked, count, 1);
 }
 
 async function probeSnapshot(supervisor: Supervisor, tools: ToolchainPaths, target: FliptTarget, generated: GeneratedFlags, pinning: CpuPinning, settings: ScaleFliptSettings): Promise<SnapshotFigures> {
@@ -276,8 +263,6 @@ function directoryBytes(dir: string): number {
   return total;
 }
 
-const MIRROR_BRANCH = FLAGS_MIRROR_BRANCH;
-
 /** The top directory of the flags in the repository (flags/prod → flags): what the mirror keeps. */
 function flagsRoot(local: LocalFlipt): string {
   return local.flagsServer.into.split("/")[0];
@@ -293,11 +278,12 @@ export async function measureFliptAtScale(
   measureLoad: boolean,
   log: (line: string) => void,
 ): Promise<FliptScaleRow> {
+  const mirrored = repository.branch === FLAGS_MIRROR_BRANCH;
   const generated = generateFlags({ count: repository.flags });
   const flagsDir = supervisor.tempDir(`scale-flags-${repository.flags}`);
   writeGeneratedFlags(flagsDir, generated);
   const changes: ConfigChange[] = [CONFIG_CHANGES.pollInterval(settings.pollIntervalSeconds)];
-  if (repository.branch === MIRROR_BRANCH) changes.push({ label: `storage.git.ref: ${MIRROR_BRANCH}`, apply: (c) => (c.storage.git.ref = MIRROR_BRANCH) });
+  if (mirrored) changes.push({ label: `storage.git.ref: ${FLAGS_MIRROR_BRANCH}`, apply: (c) => (c.storage.git.ref = FLAGS_MIRROR_BRANCH) });
   const spec: TargetSpec = {
     name: `scale-${repository.flags}-history-${repository.historyCommits}-${repository.branch}`,
     stack: "prod",
@@ -305,19 +291,18 @@ export async function measureFliptAtScale(
     changes,
     prepare: (local) => {
       addHistory(local.repository.workTree, local.settings.git.ref, repository.historyCommits);
-      if (repository.branch === MIRROR_BRANCH) pushFlagsMirror(local.repository.workTree, flagsRoot(local), MIRROR_BRANCH);
+      if (mirrored) pushFlagsMirror(local.repository.workTree, flagsRoot(local), FLAGS_MIRROR_BRANCH);
     },
   };
   const label = `${repository.flags} flags, ${repository.historyCommits} commits of history, branch ${repository.branch}`;
   log(`scale: starting Flipt (${label}) on CPU ${pinning.flipt}`);
   const target = await startTarget(supervisor, pinnedFliptTools(supervisor, tools, pinning.flipt), spec, flagsDir, START_TIMEOUT_MS);
   try {
-    const mirrored = repository.branch === MIRROR_BRANCH;
     // The workflow appends to the mirror after every flags change on main: so does every commit here.
-    const afterCommit = mirrored ? () => void pushFlagsMirror(target.local.repository.workTree, flagsRoot(target.local), MIRROR_BRANCH) : () => undefined;
+    const afterCommit = mirrored ? () => void pushFlagsMirror(target.local.repository.workTree, flagsRoot(target.local), FLAGS_MIRROR_BRANCH) : () => undefined;
     await sleep(2000);
     const rssAfterStartMiB = readMemory(target.pid).rssBytes / MIB;
-    const commits = branchCommits(target.local, mirrored ? MIRROR_BRANCH : target.local.settings.git.ref);
+    const commits = branchCommits(target.local, mirrored ? FLAGS_MIRROR_BRANCH : target.local.settings.git.ref);
     const repositoryMiB = directoryBytes(target.local.repository.barePath) / MIB;
     log(`scale: ${label}: healthy after ${target.startSeconds.toFixed(2)} s, RSS ${rssAfterStartMiB.toFixed(0)} MiB, ${commits} commits on the branch, repository ${repositoryMiB.toFixed(1)} MiB`);
     let boolean: LoadFigures | undefined;

@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as http2 from "node:http2";
 import * as path from "node:path";
 import { Supervisor } from "../../scripts/lib/processes";
-import { ENTITY_COUNT, FlagRef } from "../load";
+import { FlagRef, randomEntityId } from "../load";
 import { percentileOfSorted } from "../stats";
 import { LatencySummary } from "../vegeta";
 
@@ -37,7 +37,7 @@ export function grpcCallData(flags: readonly FlagRef[], count: number, random: (
   if (flags.length === 0) throw new Error("no flags to evaluate");
   return Array.from({ length: count }, (_, i) => {
     const flag = flags[i % flags.length];
-    return { namespace_key: flag.namespace, flag_key: flag.key, entity_id: `org-${1 + Math.floor(random() * ENTITY_COUNT)}`, context: {} };
+    return { namespace_key: flag.namespace, flag_key: flag.key, entity_id: randomEntityId(random), context: {} };
   });
 }
 

@@ -1,7 +1,8 @@
 /** The scale section's rows of the bench table (report.ts prints them with the others). */
 import { formatFlagsToolRow } from "./flagsTool";
 import type { FliptScaleRow } from "./flipt";
-import { LimitFinding, Part, ScaleResults, ScaleRow, isMeasuredRow } from "./section";
+import type { Attempted } from "../results";
+import { LimitFinding, ScaleResults, ScaleRow, isMeasuredRow } from "./section";
 import { formatProgramRow } from "./services";
 
 type Row = [string, string, string, string];
@@ -28,7 +29,7 @@ function fliptRows(rows: readonly ScaleRow[], what: string): Row[] {
   return rows.map((row): Row => [TITLE, `${what}: ${rowLabel(row)}`, isMeasuredRow(row) ? fliptRowText(row) : `FAILED: ${row.error.split("\n")[0]}`, isMeasuredRow(row) ? `${row.branchCommits} commits on the branch, ${row.repositoryMiB.toFixed(1)} MiB repository` : ""]);
 }
 
-function partRows<T>(part: Part<T>, what: string, rows: (results: T) => Row[]): Row[] {
+function partRows<T>(part: Attempted<T>, what: string, rows: (results: T) => Row[]): Row[] {
   return part.status === "measured" ? rows(part.results) : [[TITLE, what, `FAILED: ${part.error.split("\n")[0]}`, ""]];
 }
 

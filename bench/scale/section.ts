@@ -8,7 +8,8 @@ import { repositoryFlagsDir } from "../../scripts/lib/localFlipt";
 import { Supervisor } from "../../scripts/lib/processes";
 import { ToolchainPaths } from "../../scripts/toolchain/paths";
 import { Settings } from "../../settings/types";
-import { CpuPinning, cpusAllowed, pinProcess } from "../latency";
+import { CpuPinning, onCpus } from "../latency";
+import { Attempted, attempt, errorMessage } from "../results";
 import { servedFlags } from "../targets";
 import { FlagsToolRow, measureFlagsTool } from "./flagsTool";
 import { FliptScaleRow, ScaleFliptSettings, ScaleRepository, measureFliptAtScale } from "./flipt";
@@ -62,9 +63,6 @@ export const SCALE_PROFILES: Record<"full" | "quick", ScaleProfile> = {
   },
 };
 
-/** A measure that failed keeps its reason; the others are still reported. */
-export type Part<T> = { readonly status: "measured"; readonly results: T } | { readonly status: "failed"; readonly error: string };
-
 /** A Flipt row that could not be measured (its start timed out, a sync never came). */
 export interface FailedScaleRow {
   readonly flags: number;
@@ -114,9 +112,9 @@ export interface ScaleResults {
   readonly flipt: readonly ScaleRow[];
   /** historyFlags flags behind each history length, on main and on the flags mirror. */
   readonly history: readonly ScaleRow[];
-  readonly flagsTool: Part<readonly FlagsToolRow[]>;
-  readonly services: Part<ServiceScaleResults>;
-  readonly transport: Part<TransportResults>;
+  readonly flagsTool: Attempted<readonly FlagsToolRow[]>;
+  readonly services: Attempted<ServiceScaleResults>;
+  readonly transport: Attempted<TransportResults>;
   readonly findings: readonly LimitFinding[];
   /** The first limit broken along the flag count: the knee. */
   readonly knee?: LimitFinding;
@@ -193,27 +191,12 @@ export function kneeOf(findings: readonly LimitFinding[]): LimitFinding | undefi
   return findings.filter((f) => f.series === "flags" && f.firstOver).sort((a, b) => a.firstOver!.flags - b.firstOver!.flags)[0];
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-async function part<T>(fn: () => Promise<T>, name: string, log: (line: string) => void): Promise<Part<T>> {
-  try {
-    return { status: "measured", results: await fn() };
-  } catch (error) {
-    log(`scale: ${name} failed: ${errorMessage(error)}`);
-    return { status: "failed", error: errorMessage(error) };
-  }
-}
-
 /**
  * The Flipt rows, with this process (and so the Git server it starts and vegeta) on the
  * generator's CPU, Flipt alone on its own.
  */
 async function measureRows(supervisor: Supervisor, tools: ToolchainPaths, repositories: readonly ScaleRepository[], profile: ScaleProfile, pinning: CpuPinning, log: (line: string) => void): Promise<ScaleRow[]> {
-  const ownCpus = cpusAllowed("self");
-  pinProcess(process.pid, pinning.generator);
-  try {
+  return onCpus(pinning.generator, async () => {
     const rows: ScaleRow[] = [];
     for (const repository of repositories) {
       try {
@@ -224,9 +207,7 @@ async function measureRows(supervisor: Supervisor, tools: ToolchainPaths, reposi
       }
     }
     return rows;
-  } finally {
-    pinProcess(process.pid, ownCpus);
-  }
+  });
 }
 
 export async function measureScale(
@@ -239,6 +220,8 @@ export async function measureScale(
 ): Promise<Omit<ScaleResults, "chart" | "chartError">> {
   if (os.cpus().length < 2) throw new Error(`the scale section pins Flipt and the load generator to one core each; this machine has ${os.cpus().length}`);
   const limits = scaleLimits(prod);
+  // A measure that failed keeps its reason; the others are still reported.
+  const failed = (name: string) => (message: string) => log(`scale: ${name} failed: ${message}`);
   const flipt = await measureRows(supervisor, tools, profile.flagCounts.map((flags) => ({ flags, historyCommits: 0, branch: "main" })), profile, pinning, log);
   const historyRepositories = profile.historyCommits.flatMap((historyCommits): ScaleRepository[] => [
     { flags: profile.historyFlags, historyCommits, branch: "main" },
@@ -248,11 +231,11 @@ export async function measureScale(
   // The prod stack's own flags, as the latency section measures: the transports side by side with it.
   const transportFlags = servedFlags(repositoryFlagsDir("prod"));
   log(`scale: transport: HTTP, OFREP and gRPC at ${profile.transport.rates.join(", ")} req/s`);
-  const transport = await part(() => measureTransport(supervisor, tools, { ...profile.transport, flags: transportFlags }, log), "transport", log);
+  const transport = await attempt(() => measureTransport(supervisor, tools, { ...profile.transport, flags: transportFlags }, log), failed("transport"));
   log(`scale: the flags tool at ${profile.flagsToolCounts.join(", ")} flags`);
-  const flagsTool = await part(() => measureFlagsTool(supervisor, profile.flagsToolCounts, log), "flags tool", log);
+  const flagsTool = await attempt(() => measureFlagsTool(supervisor, profile.flagsToolCounts, log), failed("flags tool"));
   log(`scale: the program with ${profile.renderServiceCounts.join(", ")} services; the engine with ${profile.engineServiceCounts.join(", ") || "none"}`);
-  const services = await part(() => measureServiceScale(supervisor, tools, { renderCounts: profile.renderServiceCounts, engineCounts: profile.engineServiceCounts }, log), "services", log);
+  const services = await attempt(() => measureServiceScale(supervisor, tools, { renderCounts: profile.renderServiceCounts, engineCounts: profile.engineServiceCounts }, log), failed("services"));
   const findings = scaleFindings(flipt, history, limits);
   return { seed: SCALE_SEED, profile, pinning, limits, flipt, history, flagsTool, services, transport, findings, knee: kneeOf(findings) };
 }

@@ -9,17 +9,16 @@
  * touches all three; a transport whose step stops the ladder (p99 over 50 ms, errors, the rate not sent) is not
  * measured at higher rates (unless the host disturbed that step).
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Supervisor, sleep } from "../../scripts/lib/processes";
 import { ToolchainPaths } from "../../scripts/toolchain/paths";
 import { PinnedCores, describeInterference, disturbanceMillicores, withInterference } from "../cpuShare";
-import { CpuPinning, cpusAllowed, pinProcess, pinnedFliptTools, readLoadAverage, stackFlagsDir } from "../latency";
+import { CpuPinning, cpusAllowed, onCpus, pinnedFliptTools, readLoadAverage, stackFlagsDir } from "../latency";
 import { EVALUATE_PATHS, FlagRef } from "../load";
 import { Capacity, DEFAULT_STEP_RULES, RateStep, isDisturbed, StepMeasurement, StepRules, capacity, measureStep, rateStep } from "../rateSteps";
 import { FliptTarget, TargetSpec, checkServesFlags, describeTarget, startTarget } from "../targets";
-import { OFREP_FLAG_PATH, OFREP_NAMESPACE_HEADER, runVegeta, sentRate, summarizeResults, vegetaTargetLines } from "../vegeta";
+import { OFREP_FLAG_PATH, OFREP_NAMESPACE_HEADER, runVegeta, sentRate, summarizeResults, vegetaTargetLines, readVegetaVersion } from "../vegeta";
 import { GRPC_BOOLEAN_METHOD, GhzRunSpec, callRate, distinctErrors, ghzArgs, ghzVersion, grpcCallData, protoset, reflectSchema, runGhz, summarizeCalls } from "./ghz";
 
 export const TRANSPORTS = ["http", "ofrep", "grpc"] as const;
@@ -287,10 +286,8 @@ export async function measureTransport(
   const rates = transportLadder(options.rates);
   const rules = transportRules(options.stepSeconds);
   const loadAverageAtStart = readLoadAverage();
-  const vegetaVersion = execFileSync(tools.vegetaBin, ["-version"], { encoding: "utf8" }).split("\n")[0].replace(/^Version:\s*/, "");
-  const ownCpus = cpusAllowed("self");
-  pinProcess(process.pid, TRANSPORT_PINNING.generator);
-  try {
+  const vegetaVersion = readVegetaVersion(tools.vegetaBin);
+  return onCpus(TRANSPORT_PINNING.generator, async () => {
     log(`transport: starting ${TRANSPORT_TARGET.name} (${describeTarget(TRANSPORT_TARGET)}) on CPU ${TRANSPORT_PINNING.flipt}`);
     const flagsDir = options.flagsDir ?? stackFlagsDir(TRANSPORT_TARGET);
     const target = await startTarget(supervisor, pinnedFliptTools(supervisor, tools, TRANSPORT_PINNING.flipt), TRANSPORT_TARGET, flagsDir);
@@ -337,7 +334,5 @@ export async function measureTransport(
     } finally {
       await target.local.flipt.stop();
     }
-  } finally {
-    pinProcess(process.pid, ownCpus);
-  }
+  });
 }

@@ -33,13 +33,13 @@ function run(root: string, args: readonly string[], env: NodeJS.ProcessEnv): str
  * no index of the user's is touched. Pushing the branch is the caller's (the workflow's) step.
  */
 export function updateFlagsMirror(root: string, dir: string, source = "HEAD", branch = FLAGS_MIRROR_BRANCH, gitEnv: NodeJS.ProcessEnv = process.env): MirrorUpdate {
-  const git = (cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = gitEnv) => run(cwd, args, env);
+  const git = (args: readonly string[], env: NodeJS.ProcessEnv = gitEnv) => run(root, args, env);
   const sourceCommit = resolveCommit(root, source);
   if (sourceCommit === undefined) throw new UserError(`--source ${source}: not a commit in ${root}`);
   const prefix = dir.split(path.sep).join("/").replace(/\/+$/, "");
   let flagsTree: string;
   try {
-    flagsTree = git(root, ["rev-parse", "--verify", "--quiet", `${sourceCommit}:${prefix}`]);
+    flagsTree = git(["rev-parse", "--verify", "--quiet", `${sourceCommit}:${prefix}`]);
   } catch {
     throw new UserError(`--dir ${dir}: ${source} (${sourceCommit.slice(0, 8)}) has no such directory`);
   }
@@ -47,16 +47,16 @@ export function updateFlagsMirror(root: string, dir: string, source = "HEAD", br
   try {
     // A private index: the tree is built beside the user's work, never in it.
     const env = { ...gitEnv, GIT_INDEX_FILE: path.join(scratch, "index") };
-    git(root, ["read-tree", "--empty"], env);
-    git(root, ["read-tree", `--prefix=${prefix}/`, flagsTree], env);
-    const tree = git(root, ["write-tree"], env);
+    git(["read-tree", "--empty"], env);
+    git(["read-tree", `--prefix=${prefix}/`, flagsTree], env);
+    const tree = git(["write-tree"], env);
     const parent = resolveCommit(root, `refs/heads/${branch}`);
-    if (parent !== undefined && git(root, ["rev-parse", `${parent}^{tree}`]) === tree) {
+    if (parent !== undefined && git(["rev-parse", `${parent}^{tree}`]) === tree) {
       return { branch, commit: parent, appended: false, source: sourceCommit };
     }
-    const message = `${prefix} from ${sourceCommit}\n\n${git(root, ["log", "-1", "--format=%s", sourceCommit])}`;
-    const commit = git(root, ["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-m", message]);
-    git(root, ["update-ref", `refs/heads/${branch}`, commit, ...(parent ? [parent] : [])]);
+    const message = `${prefix} from ${sourceCommit}\n\n${git(["log", "-1", "--format=%s", sourceCommit])}`;
+    const commit = git(["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-m", message]);
+    git(["update-ref", `refs/heads/${branch}`, commit, ...(parent ? [parent] : [])]);
     return { branch, commit, appended: true, source: sourceCommit };
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
