@@ -160,9 +160,14 @@ async function measureCommand(supervisor: Supervisor, repo: string, command: Fla
   };
 }
 
-export function formatFlagsToolRow(row: FlagsToolRow): string {
+/** A row's figures, as the bench table shows them beside the command and flag count. */
+export function flagsToolFigures(row: FlagsToolRow): string {
   const rss = row.peakRssMiB === null ? "no peak RSS" : `${row.peakRssMiB.toFixed(0)} MiB peak RSS`;
-  return `flags tool: ${row.command} ${row.flags} flags (${row.namespaces} namespaces): ${row.seconds.toFixed(2)} s, ${rss}, exit ${row.exitCode}; ${row.detail}`;
+  return `(${row.namespaces} namespaces): ${row.seconds.toFixed(2)} s, ${rss}, exit ${row.exitCode}; ${row.detail}`;
+}
+
+export function formatFlagsToolRow(row: FlagsToolRow): string {
+  return `flags tool: ${row.command} ${row.flags} flags ${flagsToolFigures(row)}`;
 }
 
 export async function measureFlagsTool(supervisor: Supervisor, counts: readonly number[], log: (line: string) => void): Promise<FlagsToolRow[]> {

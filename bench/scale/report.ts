@@ -1,9 +1,9 @@
 /** The scale section's rows of the bench table (report.ts prints them with the others). */
-import { formatFlagsToolRow } from "./flagsTool";
+import { flagsToolFigures } from "./flagsTool";
 import type { FliptScaleRow } from "./flipt";
 import type { Attempted } from "../results";
 import { LimitFinding, ScaleResults, ScaleRow, isMeasuredRow } from "./section";
-import { formatProgramRow } from "./services";
+import { programFigures } from "./services";
 
 type Row = [string, string, string, string];
 
@@ -50,9 +50,9 @@ export function scaleRows(results: ScaleResults): Row[] {
       t.runs.map((run): Row => [TITLE, `transport: ${run.transport} (${run.request})`, run.capacity.requestsPerSecond === undefined ? "capacity: none (first rate over)" : `capacity ${run.capacity.requestsPerSecond} req/s per core at p99 ${run.capacity.p99Ms?.toFixed(2)} ms`, run.tool]),
     ),
     ...(results.transport.status === "measured" && results.transport.results.refused ? [[TITLE, "transport: grpc", `NOT MEASURED: ${results.transport.results.refused}`, ""] as Row] : []),
-    ...partRows(results.flagsTool, "flags tool", (rows) => rows.map((r): Row => [TITLE, `flags ${r.command}: ${r.flags.toLocaleString("en-US")} flags`, formatFlagsToolRow(r).replace(/^flags tool: \S+ \S+ flags /, ""), ""])),
+    ...partRows(results.flagsTool, "flags tool", (rows) => rows.map((r): Row => [TITLE, `flags ${r.command}: ${r.flags.toLocaleString("en-US")} flags`, flagsToolFigures(r), ""])),
     ...partRows(results.services, "services", (s) => [
-      ...s.programs.map((r): Row => [TITLE, `${r.command}: ${r.services} services`, formatProgramRow(r).replace(/^services: \S+ \S+ services /, ""), ""]),
+      ...s.programs.map((r): Row => [TITLE, `${r.command}: ${r.services} services`, programFigures(r), ""]),
       ...s.engine.map((r): Row => [
         TITLE,
         `engine: ${r.services} services`,

@@ -200,9 +200,14 @@ async function measureEngine(tools: ToolchainPaths, counts: readonly number[], l
   }
 }
 
-export function formatProgramRow(row: ServiceProgramRow): string {
+/** A row's figures, as the bench table shows them beside the command and service count. */
+export function programFigures(row: ServiceProgramRow): string {
   const rss = row.peakRssMiB === null ? "no peak RSS" : `${row.peakRssMiB.toFixed(0)} MiB peak RSS`;
-  return `services: ${row.command} ${row.services} services (${row.configuration}): ${row.seconds.toFixed(2)} s, ${rss}, exit ${row.exitCode}; ${row.detail}`;
+  return `(${row.configuration}): ${row.seconds.toFixed(2)} s, ${rss}, exit ${row.exitCode}; ${row.detail}`;
+}
+
+export function formatProgramRow(row: ServiceProgramRow): string {
+  return `services: ${row.command} ${row.services} services ${programFigures(row)}`;
 }
 
 export async function measureServiceScale(
