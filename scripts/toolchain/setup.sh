@@ -164,11 +164,16 @@ build_flipt() {
   log "built $FLIPT_BIN"
 }
 
+# go install of <package>@<version> into the directory of <bin>, stripped; extra -ldflags optional.
+go_install_to() {
+  local bin="$1" module="$2" ldflags="${3:-}"
+  GOBIN="$(dirname "$bin")" "$GO_BIN" install -trimpath -ldflags "-s -w${ldflags:+ $ldflags}" "$module" >&2
+}
+
 build_actionlint() {
   if [[ -x "$ACTIONLINT_BIN" ]] && "$ACTIONLINT_BIN" -version >/dev/null 2>&1; then return 0; fi
   log "building actionlint $ACTIONLINT_VERSION"
-  GOBIN="$(dirname "$ACTIONLINT_BIN")" "$GO_BIN" install -trimpath -ldflags "-s -w" \
-    "$ACTIONLINT_PACKAGE@$ACTIONLINT_VERSION" >&2
+  go_install_to "$ACTIONLINT_BIN" "$ACTIONLINT_PACKAGE@$ACTIONLINT_VERSION"
 }
 
 vegeta_is_built() {
@@ -179,8 +184,7 @@ build_vegeta() {
   vegeta_is_built && return 0
   log "building vegeta $VEGETA_VERSION"
   # main.Version is what `vegeta -version` prints, and what vegeta_is_built checks.
-  GOBIN="$(dirname "$VEGETA_BIN")" "$GO_BIN" install -trimpath -ldflags "-s -w -X main.Version=$VEGETA_VERSION" \
-    "$VEGETA_PACKAGE@$VEGETA_VERSION" >&2
+  go_install_to "$VEGETA_BIN" "$VEGETA_PACKAGE@$VEGETA_VERSION" "-X main.Version=$VEGETA_VERSION"
   vegeta_is_built || die "$VEGETA_BIN was built but does not report $VEGETA_VERSION"
 }
 
@@ -192,8 +196,7 @@ build_ghz() {
   ghz_is_built && return 0
   log "building ghz $GHZ_VERSION"
   # main.version is what `ghz --version` prints, and what ghz_is_built checks.
-  GOBIN="$(dirname "$GHZ_BIN")" "$GO_BIN" install -trimpath -ldflags "-s -w -X main.version=$GHZ_VERSION" \
-    "$GHZ_PACKAGE@$GHZ_VERSION" >&2
+  go_install_to "$GHZ_BIN" "$GHZ_PACKAGE@$GHZ_VERSION" "-X main.version=$GHZ_VERSION"
   ghz_is_built || die "$GHZ_BIN was built but does not report $GHZ_VERSION"
 }
 
