@@ -1,14 +1,13 @@
 /**
- * The evaluation `deploy:local` makes and prints as a curl line: a migrated boolean flag without
- * rollouts, whose served value is the `enabled` of the environment's flag file.
+ * The evaluation `deploy:local` makes and prints as a curl line: the first boolean flag without
+ * rollouts in the environment's flags (in the order Flipt loads them), whose served value is its
+ * `enabled`. Chosen from what flags/ holds now, since flags are added and removed every day.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import * as yaml from "js-yaml";
-import { flagFileName } from "../flags/document";
+import { readFolder } from "../flags/folder";
+import { readEnvironmentState } from "../flags/state";
+import { UserError } from "../../settings/userError";
+import { shownPath } from "../../settings/yamlFile";
 
-const NAMESPACE = "platform";
-const KEY = "kill_switches--llm_gateway--inference";
 const ENTITY = "org-1";
 const BOOLEAN_PATH = "/evaluate/v1/boolean";
 
@@ -22,15 +21,17 @@ export interface EvaluationExample {
 }
 
 export function evaluationExample(flagsDir: string): EvaluationExample {
-  const file = path.join(flagsDir, flagFileName(NAMESPACE));
-  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { flags: { key: string; enabled: boolean; rollouts?: unknown[] }[] };
-  const flag = doc.flags.find((f) => f.key === KEY);
-  if (!flag || (flag.rollouts ?? []).length > 0) throw new Error(`${file} has no boolean flag ${KEY} without rollouts`);
-  const body = JSON.stringify({ namespaceKey: NAMESPACE, flagKey: KEY, entityId: ENTITY, context: {} });
+  const plain = [...readEnvironmentState(readFolder(flagsDir, shownPath(flagsDir))).flags.values()].find(({ flag }) => {
+    const boolean = flag.type === undefined || flag.type === "BOOLEAN_FLAG_TYPE";
+    return boolean && typeof flag.enabled === "boolean" && (!Array.isArray(flag.rollouts) || flag.rollouts.length === 0);
+  });
+  if (plain === undefined) throw new UserError(`${shownPath(flagsDir)} has no boolean flag without rollouts to evaluate`);
+  const { namespace, key } = plain;
+  const body = JSON.stringify({ namespaceKey: namespace, flagKey: key, entityId: ENTITY, context: {} });
   return {
-    namespace: NAMESPACE,
-    key: KEY,
-    enabled: flag.enabled,
+    namespace,
+    key,
+    enabled: plain.flag.enabled as boolean,
     async evaluate(fliptUrl) {
       const response = await fetch(`${fliptUrl}${BOOLEAN_PATH}`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(5000) });
       if (response.status !== 200) throw new Error(`${BOOLEAN_PATH} answered ${response.status}: ${await response.text()}`);

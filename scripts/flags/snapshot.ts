@@ -2,7 +2,7 @@ import { UserError } from "./errors";
 
 /**
  * The file store's snapshot: protojson of `config.v1.FeatureFlagSnapshot`, read with the same
- * strictness as the store (unknown fields are errors). See ../shared/data/README.md.
+ * strictness as the store (unknown fields are errors). See file-store-migration/README.md.
  */
 export const SUPPORTED_SCHEMA_VERSION = 1;
 

@@ -9,11 +9,11 @@ import { projectDir } from "../../settings/schema";
 import { BUDGET_ALERTS, SYNTHETIC_SNAPSHOT, buildEvaluationFlags } from "./harness/evaluationFixture";
 import { FileStore, FileStoreEntry } from "./harness/fileStore";
 import { OpenFeatureClients, closeOpenFeature, mapLimit } from "./harness/openfeature";
-import { E2EStack, REPO_FLAGS_DIR, describeWithFlipt, startStack } from "./harness/stack";
+import { E2EStack, describeWithFlipt, startStack } from "./harness/stack";
 import { figure } from "./harness/summary";
 
-/** The platform's snapshot that flags/ was migrated from (../shared/data/README.md). */
-const SNAPSHOT_FILE = path.join(projectDir, "..", "shared", "data", "feature_flag_snapshot.json");
+/** The file store's snapshot that flags/ was migrated from (file-store-migration/README.md). */
+const SNAPSHOT_FILE = path.join(projectDir, "file-store-migration", "feature_flag_snapshot.json");
 const SAMPLE_SUBJECTS = Array.from({ length: 50 }, (_, i) => `org-${i}`);
 const ROLLOUT_SUBJECTS = Array.from({ length: 2000 }, (_, i) => `org-${i}`);
 /** Allowed distance between a partial rollout's percentage and the share of subjects in it. */
@@ -31,7 +31,7 @@ describeWithFlipt("scenario 3: evaluation through OpenFeature", () => {
 
   beforeAll(async () => {
     flagsDir = fs.mkdtempSync(path.join(os.tmpdir(), "flipt-e2e-flags-"));
-    buildEvaluationFlags(REPO_FLAGS_DIR, flagsDir, new Date().toISOString().slice(0, 10));
+    buildEvaluationFlags(SNAPSHOT_FILE, flagsDir, new Date().toISOString().slice(0, 10));
     stack = await startStack({ database: "sqlite", flagsDir });
     clients = new OpenFeatureClients(stack.flipt.url);
   });

@@ -12,8 +12,9 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const FLAGS_DIR = path.join(REPO_ROOT, FLAGS_ROOT);
 /** The committed flags of one environment. */
 export const envDir = (environment: Environment, root: string = FLAGS_DIR) => path.join(root, environment);
-export const REAL_SNAPSHOT = path.resolve(REPO_ROOT, "../shared/data/feature_flag_snapshot.json");
-/** The day the committed flags/ was migrated (`--today` of the committed run). */
+/** The file store's snapshot that flags/ was migrated from, kept as a record (file-store-migration/README.md). */
+export const RECORDED_SNAPSHOT = path.join(REPO_ROOT, "file-store-migration", "feature_flag_snapshot.json");
+/** The day flags/ was migrated (`--today` of the recorded run). */
 export const MIGRATION_DAY = "2026-11-24";
 
 export interface SnapshotEntry {
@@ -56,6 +57,25 @@ export function tempDir(): string {
   return dir;
 }
 
+/**
+ * A flags root holding the migration of the recorded snapshot, made anew: for tests that need
+ * known flags (a namespace, a kill switch, the migration's lifecycle dates). The committed flags/
+ * changes with every flag PR, so no test may rely on what it holds.
+ */
+export function migratedFlags(): string {
+  const dir = path.join(tempDir(), "flags");
+  const result = run(["migrate", "--from", RECORDED_SNAPSHOT, "--out", dir, "--today", MIGRATION_DAY], {
+    cwd: REPO_ROOT,
+    today: MIGRATION_DAY,
+    stdout: () => undefined,
+    stderr: (line) => {
+      throw new Error(`migrating the recorded snapshot: ${line}`);
+    },
+  });
+  if (result !== 0) throw new Error(`migrating the recorded snapshot exited ${result}`);
+  return dir;
+}
+
 export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -80,7 +100,7 @@ export const INDEX = 'version: "1.0"\ninclude:\n  - "*.features.yml"\n';
 // ---- reference behaviour of both stores, for "serves the same" assertions ----------------
 
 /**
- * What the file store serves (../shared/data/README.md): trimmed keys, later entries win,
+ * What the file store serves (file-store-migration/README.md): trimmed keys, later entries win,
  * unknown flags off, blank subjects get the full flag state.
  */
 export function fileStoreServes(entries: SnapshotEntry[], legacyKey: string, subject: string): boolean {

@@ -6,18 +6,14 @@ import { readFlagsTree } from "../../scripts/flags/environments";
 import { checkFlagsTree } from "../../scripts/flags/environmentsLint";
 import { checkFlagFolder } from "../../scripts/flags/lint";
 import { readFolder } from "../../scripts/flags/folder";
-import { FLAGS_DIR, INDEX, runCli, tempDir, writeFiles, removeTempDirs } from "./helpers";
+import { INDEX, migratedFlags, runCli, tempDir, writeFiles, removeTempDirs } from "./helpers";
 
 afterAll(removeTempDirs);
 
 const TODAY = "2026-11-24";
 
-/** A copy of the committed flags/ to change. */
-function copyOfFlags(): string {
-  const dir = tempDir();
-  fs.cpSync(FLAGS_DIR, dir, { recursive: true });
-  return dir;
-}
+/** Flags to change: the migration of the recorded snapshot (known flags, unlike the committed flags/). */
+const copyOfFlags = migratedFlags;
 
 function newFlag(dir: string, ...args: string[]) {
   return runCli(["new", "--dir", dir, "--today", TODAY, ...args]);

@@ -7,7 +7,7 @@ import { DIFF_COMMENT_MARKER } from "../../scripts/flags/diffReport";
 import { readFlagsTree } from "../../scripts/flags/environments";
 import { checkFlagsTree } from "../../scripts/flags/environmentsLint";
 import { readFolder } from "../../scripts/flags/folder";
-import { FLAGS_DIR, INDEX, removeTempDirs, runCli, tempDir, writeFiles } from "./helpers";
+import { INDEX, migratedFlags, removeTempDirs, runCli, tempDir, writeFiles } from "./helpers";
 
 afterAll(removeTempDirs);
 
@@ -99,7 +99,7 @@ describe("promote", () => {
       { flags: [flag("a", onFor("beta"))] },
       { flags: [flag("a")] },
       ["--flag", "shop/a"],
-      'flags promote: dev has 1 lint problems (first: dev/shop.features.yml:14: flag "a": rollouts[0].segment: namespace "shop" has no segment "beta"',
+      'flags promote: dev has 1 lint problem (first: dev/shop.features.yml:14: flag "a": rollouts[0].segment: namespace "shop" has no segment "beta"',
     ],
   ])("refuses %s, naming it, and writes nothing", (_, dev, prod, args, message) => {
     const dir = root(dev, prod);
@@ -125,8 +125,8 @@ describe("promote", () => {
     expect(fs.existsSync(path.join(dir, "prod", "shop.features.yml"))).toBe(false);
   });
 
-  it("on the committed flags, promoting an identical kill switch changes nothing", () => {
-    const result = runCli(["promote", "--dir", FLAGS_DIR, "--from", "dev", "--to", "prod", "--flag", "platform/kill_switches--gate--control_api"]);
+  it("on the migrated flags, promoting an identical kill switch changes nothing", () => {
+    const result = runCli(["promote", "--dir", migratedFlags(), "--from", "dev", "--to", "prod", "--flag", "platform/kill_switches--gate--control_api"]);
     expect(result.code).toBe(0);
     expect(result.stdout[0]).toBe("platform/kill_switches--gate--control_api: already the same in dev and prod; nothing to promote");
   });

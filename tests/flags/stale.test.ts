@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { EnvironmentEntry } from "../../scripts/flags/environmentsLint";
 import { findStaleFlags, formatStale } from "../../scripts/flags/stale";
-import { FLAGS_DIR, runCli } from "./helpers";
+import { migratedFlags, removeTempDirs, runCli } from "./helpers";
 
 function entry(key: string, metadata: unknown, environment?: "dev" | "prod"): EnvironmentEntry {
   return { file: environment === undefined ? "shop.features.yml" : `${environment}/shop.features.yml`, line: 4, namespace: "shop", key, metadata, environment };
@@ -90,7 +90,10 @@ describe("formatStale", () => {
   });
 });
 
-describe("stale command on the committed flags", () => {
+describe("stale command on the migrated flags", () => {
+  afterAll(removeTempDirs);
+  const FLAGS_DIR = migratedFlags();
+
   it("lists the four non-permanent migrated flags on 2027-06-01 once each, in dev and prod, not the kill switches, and exits 0", () => {
     const result = runCli(["stale", "--dir", FLAGS_DIR, "--today", TODAY, "--format", "json"]);
     expect(result.code).toBe(0);

@@ -1,11 +1,11 @@
 /**
- * The flags scenario 3 serves: this repository's flags/, plus the design's `budget-alerts-v2`
- * example (a rule on `tier`), plus partial rollouts (the real snapshot has none) made the way real
- * flags are: a snapshot migrated by the flags tool.
+ * The flags scenario 3 serves: the recorded file-store snapshot migrated by the flags tool, plus
+ * the design's `budget-alerts-v2` example (a rule on `tier`), plus partial rollouts (the recorded
+ * snapshot has none) made the way real flags were: a snapshot migrated by the flags tool.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BOOLEAN_FLAG_TYPE, FLIPT_DOCUMENT_VERSION, flagFileName, renderFlagFile, type FliptDocument } from "../../../scripts/flags/document";
+import { BOOLEAN_FLAG_TYPE, FLIPT_DOCUMENT_VERSION, flagFileName, INDEX_FILE, renderFlagFile, renderIndex, type FliptDocument } from "../../../scripts/flags/document";
 import { addDays } from "../../../scripts/flags/dates";
 import { lifecycleMetadata } from "../../../scripts/flags/lifecycle";
 import { planMigration } from "../../../scripts/flags/migrate";
@@ -53,15 +53,21 @@ export const SYNTHETIC_SNAPSHOT: { schema_version: number; flags: (FileStoreEntr
   ],
 };
 
-/** Builds the served directory in `dir`; returns the file-store entries behind the synthetic flags. */
-export function buildEvaluationFlags(repoFlagsDir: string, dir: string, today: string): void {
-  fs.cpSync(repoFlagsDir, dir, { recursive: true });
+/**
+ * Builds the served directory in `dir`: the migration of the recorded file-store snapshot (what
+ * flags/ started as, not what it holds today, which changes with every flag PR), the synthetic
+ * rollouts and the design's example.
+ */
+export function buildEvaluationFlags(snapshotFile: string, dir: string, today: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, INDEX_FILE), renderIndex());
   const write = (document: FliptDocument) => {
     const file = path.join(dir, flagFileName(document.namespace));
-    if (fs.existsSync(file)) throw new Error(`${file} already exists: the fixture namespace ${document.namespace} collides with flags/`);
+    if (fs.existsSync(file)) throw new Error(`${file} already exists: the fixture namespace ${document.namespace} collides with the migrated flags`);
     fs.writeFileSync(file, renderFlagFile(document));
   };
   write(budgetAlertsDocument(today));
-  const snapshot = parseSnapshot(JSON.stringify(SYNTHETIC_SNAPSHOT), "synthetic snapshot");
+  const recorded = JSON.parse(fs.readFileSync(snapshotFile, "utf8")) as typeof SYNTHETIC_SNAPSHOT;
+  const snapshot = parseSnapshot(JSON.stringify({ ...recorded, flags: [...recorded.flags, ...SYNTHETIC_SNAPSHOT.flags] }), `${snapshotFile} and the synthetic snapshot`);
   for (const document of planMigration(snapshot, { created: today }).documents) write(document);
 }

@@ -1,5 +1,5 @@
 /**
- * The platform's current file store, as ../shared/data/README.md describes it: the oracle the
+ * The platform's file store, as file-store-migration/README.md describes it: the oracle the
  * migrated flags are checked against. Deliberately written from that description, not from the
  * migration's code, so that the two can disagree.
  */
