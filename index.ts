@@ -1,14 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { FlagPlatform } from "./components/flagPlatform";
-import { ConfigError, parseSettings } from "./settings/parse";
+import { parseSettings } from "./settings/parse";
 import { pulumiConfigInput } from "./settings/pulumiConfig";
+import { UserError } from "./settings/userError";
 
 function loadSettings() {
   try {
     return parseSettings(pulumiConfigInput());
   } catch (err) {
-    // A RunError is printed without a stack trace: one line per configuration problem.
-    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    // A RunError is printed without a stack trace: one line per problem (a bad value, a YAML syntax error).
+    if (err instanceof UserError) throw new pulumi.RunError(err.message);
     throw err;
   }
 }

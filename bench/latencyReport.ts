@@ -12,14 +12,10 @@ import { FIRST_RATES, RateStep, StepRules, isDisturbed } from "./rateSteps";
 import { KindSpread, StepSpread, kindSpreads } from "./repeats";
 import type { MachineInfo } from "./results";
 import { ratio } from "./stats";
+import { plural } from "../scripts/lib/text";
 import { REQUEST_KINDS } from "./vegeta";
 
 type Method = LatencyResults["method"];
-
-/** plural(3, "more time") → "3 more times" */
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
 
 /** A capacity per core as the report writes it: 0 is a round in which no rate passed. */
 function capacityValue(requestsPerSecond: number): string {

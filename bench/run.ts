@@ -119,11 +119,20 @@ interface Options {
 /** --repeat bounds: a full round of ladders takes about 20 minutes. */
 const MAX_REPEATS = 10;
 
+const USAGE = `Usage: npm run bench [-- --out <file>] [--quick] [--only <section,…>] [--step-seconds <s>] [--repeat <n>]
+
+Measures propagation, evaluation, footprint, the program's commands, tuning, the latency ladders and
+how the cost grows; prints one table and writes the figures as JSON (default bench/results.json).
+Sections: ${SECTIONS.join(", ")} (all by default); sections not selected keep the replaced file's figures.
+--quick shortens every run; --step-seconds fixes each latency step's length; --repeat runs the latency
+ladders n times (1 to ${MAX_REPEATS}). Details: docs/performance.md.`;
+
+
 /** Flipt on one core, the load generator and this harness on the other: "per core" means one core. */
 const PINNING: CpuPinning = { flipt: "0", generator: "1" };
 
 export function parseOptions(argv: readonly string[]): Options {
-  const flags = parseFlags(argv, ["out", "quick", "only", "step-seconds", "repeat"]);
+  const flags = parseFlags(argv, ["out", "quick", "only", "step-seconds", "repeat"], USAGE);
   const callerDir = process.env.INIT_CWD ?? process.cwd(); // npm runs scripts from the project dir
   const out = flags.out === undefined ? DEFAULT_OUT : path.resolve(callerDir, stringFlag(flags, "out"));
   const only = new Set<SectionName>();
@@ -491,5 +500,5 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  runMain(main, (err): err is Error => err instanceof UsageError);
+  runMain(main);
 }

@@ -1,19 +1,40 @@
-/** Shared by the command-line scripts: argument parsing and one-line errors. */
+/** Shared by the command-line scripts: argument parsing, --help and one-line errors. */
 import * as net from "node:net";
+import { UserError } from "../settings/userError";
 
-/** An error the user can fix: printed as one line, exit code 2, no stack trace. */
-export class UsageError extends Error {}
+/** The exit code of a user error in these scripts (the flags tool's is 1). */
+const USER_ERROR_EXIT = 2;
+
+/** A bad argument: a user error, printed as one line, exit code 2, no stack trace. */
+export class UsageError extends UserError {
+  constructor(message: string) {
+    super(message, USER_ERROR_EXIT);
+    this.name = "UsageError";
+  }
+}
+
+/** `--help` or `-h` was given: runMain prints the text on stdout and exits 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super("help requested");
+  }
+}
 
 export type Flags = Record<string, string | true>;
 
-/** Parses `--key value` and `--switch` arguments; rejects anything not in `allowed`. */
-export function parseFlags(argv: readonly string[], allowed: readonly string[]): Flags {
+/**
+ * Parses `--key value` and `--switch` arguments; rejects anything not in `allowed` with one line.
+ * `--help` (or `-h`) anywhere stops the command and prints `usage`.
+ */
+export function parseFlags(argv: readonly string[], allowed: readonly string[], usage: string): Flags {
+  if (argv.includes("--help") || argv.includes("-h")) throw new HelpRequested(usage);
   const flags: Flags = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const match = /^--([\w-]+)(?:=(.*))?$/.exec(arg);
     if (!match || !allowed.includes(match[1])) {
-      throw new UsageError(`unknown argument ${JSON.stringify(arg)}; expected ${allowed.map((a) => `--${a}`).join(", ")}`);
+      const expected = allowed.length === 0 ? "no arguments" : allowed.map((a) => `--${a}`).join(", ");
+      throw new UsageError(`unknown argument ${JSON.stringify(arg)}; expected ${expected} (see --help)`);
     }
     const next = argv[i + 1];
     if (match[2] !== undefined) flags[match[1]] = match[2];
@@ -31,14 +52,21 @@ export function stringFlag(flags: Flags, name: string, fallback?: string): strin
   return fallback;
 }
 
-/** Runs a command's main function; user errors become one line on stderr and exit code 2. */
-export function runMain(main: () => Promise<void> | void, isUserError: (err: unknown) => err is Error): void {
+/**
+ * Runs a command's main function. A UserError becomes one line per problem on stderr and its exit
+ * code (2 unless it says otherwise), without a stack trace; `--help` prints the usage and exits 0.
+ */
+export function runMain(main: () => Promise<void> | void): void {
   Promise.resolve()
     .then(main)
     .catch((err: unknown) => {
-      if (isUserError(err)) {
-        process.stderr.write(`error: ${err.message}\n`);
-        process.exit(2);
+      if (err instanceof HelpRequested) {
+        process.stdout.write(`${err.usage.trimEnd()}\n`);
+        process.exit(0);
+      }
+      if (err instanceof UserError) {
+        for (const problem of err.problems) process.stderr.write(`error: ${problem}\n`);
+        process.exit(err.exitCode ?? USER_ERROR_EXIT);
       }
       throw err;
     });

@@ -6,10 +6,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigDeclaration, projectDir, readProjectFile } from "../settings/schema";
+import { UsageError, parseFlags, runMain } from "./cli";
 
 export const CONFIG_REFERENCE_DOC = path.join(projectDir, "docs", "configuration.md");
 const START = "<!-- config-reference:start (generated from Pulumi.yaml by `npm run config-reference`) -->";
 const END = "<!-- config-reference:end -->";
+
+const USAGE = `Usage: npm run config-reference
+
+Rewrites the configuration table of docs/configuration.md from Pulumi.yaml's config: block
+(every key with its type, default and description). Takes no options.`;
 
 function defaultCell(decl: ConfigDeclaration): string {
   if (decl.secret) return "secret, required";
@@ -34,14 +40,15 @@ export function documentedConfigTable(doc: string = fs.readFileSync(CONFIG_REFER
 }
 
 function main(): void {
+  parseFlags(process.argv.slice(2), [], USAGE);
   const docName = path.relative(projectDir, CONFIG_REFERENCE_DOC);
   const doc = fs.readFileSync(CONFIG_REFERENCE_DOC, "utf8");
   const start = doc.indexOf(START);
   const end = doc.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`${docName} lacks the markers ${START} … ${END}`);
-  const updated = `${doc.slice(0, start + START.length)}\n${configReferenceTable()}\n${doc.slice(end)}`;
-  fs.writeFileSync(CONFIG_REFERENCE_DOC, updated);
-  process.stdout.write(`${docName} configuration table: ${readProjectFile().config.length} keys\n`);
+  if (start < 0 || end < start) throw new UsageError(`${docName} lacks the markers ${START} … ${END}`);
+  const table = configReferenceTable(); // read before writing, so a broken Pulumi.yaml changes nothing
+  fs.writeFileSync(CONFIG_REFERENCE_DOC, `${doc.slice(0, start + START.length)}\n${table}\n${doc.slice(end)}`);
+  process.stdout.write(`${docName} configuration table: ${table.split("\n").length - 2} keys\n`);
 }
 
-if (require.main === module) main();
+if (require.main === module) runMain(main);

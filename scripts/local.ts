@@ -9,11 +9,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError } from "../settings/parse";
+import { UserError } from "../settings/userError";
 import { UsageError, parseFlags, portFlag, runMain, stringFlag } from "./cli";
 import { describeExit } from "./lib/fliptProcess";
 import { ENVIRONMENTS, FLAGS_ROOT, requireEnvironment } from "./flags/environments";
-import { UserError } from "./flags/errors";
 import { isFlagsRoot, prepareLocalFlipt, REPOSITORY_FLAGS_ROOT } from "./lib/localFlipt";
 import { Supervisor } from "./lib/processes";
 import { ensureToolchain, fliptUnavailableReason } from "./toolchain/paths";
@@ -21,19 +20,21 @@ import { ensureToolchain, fliptUnavailableReason } from "./toolchain/paths";
 /** The environment served without --env: where changes start. */
 const DEFAULT_ENVIRONMENT = ENVIRONMENTS[0];
 /** Flipt could not start or stopped: reported as one message with its last output, no stack trace. */
-class LocalRunError extends Error {}
+class LocalRunError extends UserError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+const USAGE = `Usage: npm run local -- [--env ${ENVIRONMENTS.join("|")}] [--flags <dir>] [--port <port>]
+
+Starts a real Flipt serving one flag environment (default ${ENVIRONMENTS[0]}) the way that environment's
+stack deploys it (Git storage from a local Git server, the stack's rendered config, SQLite), prints
+FLIPT_URL=http://127.0.0.1:<port> once healthy, commits edits to the flags every 2 s, and stops
+everything on Ctrl-C. --flags serves another flags root or a single folder of flag files.`;
 
 /** How often the flags directory is compared with the served repository. */
 const SYNC_EVERY_MS = 2000;
-
-function environmentFlag(value: string): string {
-  try {
-    return requireEnvironment(value, "--env");
-  } catch (error) {
-    if (error instanceof UserError) throw new UsageError(error.message);
-    throw error;
-  }
-}
 
 function flagsDirFlag(value: string): string {
   const dir = path.resolve(value);
@@ -48,9 +49,9 @@ function log(line: string): void {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), ["env", "flags", "port"]);
+  const flags = parseFlags(process.argv.slice(2), ["env", "flags", "port"], USAGE);
   // Each environment runs as its stack deploys it (dev: 10 s poll, debug log; prod: 15 s, warn).
-  const stack = environmentFlag(flags.env === undefined ? DEFAULT_ENVIRONMENT : stringFlag(flags, "env"));
+  const stack = requireEnvironment(flags.env === undefined ? DEFAULT_ENVIRONMENT : stringFlag(flags, "env"), "--env");
   const flagsDir = flagsDirFlag(stringFlag(flags, "flags", REPOSITORY_FLAGS_ROOT));
   const httpPort = await portFlag(flags.port === undefined ? undefined : stringFlag(flags, "port"));
   const tools = ensureToolchain();
@@ -88,6 +89,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  runMain(main, (err): err is Error => err instanceof UsageError || err instanceof ConfigError || err instanceof LocalRunError);
-}
+if (require.main === module) runMain(main);

@@ -1,5 +1,6 @@
 import { environmentDirectory, ENVIRONMENTS, FLAGS_ROOT, isEnvironment, type Environment } from "./environments";
 import { ConfigDeclaration } from "./schema";
+import { UserError } from "./userError";
 import {
   DatabaseMode, GitAuth, LogLevel, MonitoringSettings, PostgresSettings, ServiceTarget, Settings, SslMode,
 } from "./types";
@@ -19,9 +20,9 @@ export interface ConfigInput {
 }
 
 /** A configuration mistake a user can make: one line per problem, no stack trace. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join("\n"));
+export class ConfigError extends UserError {
+  constructor(problems: readonly string[]) {
+    super(problems);
     this.name = "ConfigError";
   }
 }

@@ -1,8 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
-import * as yaml from "js-yaml";
 import { ConfigInput, isReviewStack } from "./parse";
 import { projectDir, readProjectFile } from "./schema";
+import { UserError } from "./userError";
+import { readYamlFile } from "./yamlFile";
 
 /** How `secure:` values are stood in for when a stack file is read without the Pulumi CLI. */
 export type SecretStandIn = (key: string) => string;
@@ -34,9 +35,9 @@ export function readStackConfig(stack: string, secretStandIn: SecretStandIn, dir
   const project = readProjectFile(dir);
   const file = stackFileFor(stack, dir);
   if (!fs.existsSync(file)) {
-    throw new Error(`no stack file ${path.basename(file)}; expected one of ${listStacks(dir).join(", ")} or pr-<number>`);
+    throw new UserError(`no stack file ${path.basename(file)}; expected one of ${listStacks(dir).join(", ")} or pr-<number>`);
   }
-  const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const doc = (readYamlFile(file) ?? {}) as { config?: Record<string, unknown> };
   const values: Record<string, unknown> = {};
   const secretKeys = new Set<string>();
   const prefix = `${project.name}:`;

@@ -92,3 +92,35 @@ function diffMarkdown(diff: FlagsDiff, root: string): string {
   }
   return `${lines.join("\n")}\n`;
 }
+
+/** Why `flags diff` did not compare: the files of either side that do not parse or lint. */
+export interface Uncomparable {
+  readonly base: string;
+  readonly head: string;
+  /** `file:line[:col]: message`, one per problem. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * The report of a diff that was refused. The markdown is still the pull request's comment (same
+ * marker), so reviewers read "cannot be compared" and the file, never flags listed as removed.
+ */
+export function formatUncomparable(refused: Uncomparable, format: DiffFormat): string {
+  const reason = `cannot be compared: ${refused.problems.length === 1 ? "a flag file does not" : `${refused.problems.length} problems in flag files do not`} pass \`npm run flags -- lint\``;
+  switch (format) {
+    case "json":
+      return JSON.stringify({ base: refused.base, head: refused.head, comparable: false, problems: refused.problems }, null, 2);
+    case "markdown":
+      return [
+        DIFF_COMMENT_MARKER,
+        "## Feature flag changes",
+        "",
+        `${code(refused.base)} → ${code(refused.head)} ${reason}; fix these first:`,
+        "",
+        ...refused.problems.map((problem) => `- ${code(problem)}`),
+        "",
+      ].join("\n");
+    case "text":
+      return [`Flag changes: ${refused.base} → ${refused.head} ${reason}:`, ...refused.problems.map((problem) => `  ${problem}`)].join("\n");
+  }
+}

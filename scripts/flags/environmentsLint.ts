@@ -1,8 +1,9 @@
 import { FLAG_FILE_SUFFIX, INDEX_FILE } from "./document";
-import { ENVIRONMENTS, type Environment, type FlagsTree } from "./environments";
-import type { Problem } from "./folder";
+import { environmentFiles, ENVIRONMENTS, type Environment, type FlagsTree } from "./environments";
+import { includedFiles, readIndex, syntaxProblem, type Problem } from "./folder";
 import { METADATA } from "./lifecycle";
 import { checkFlagFolder, type FlagEntry, type FolderReport } from "./lint";
+import { parseYaml, YamlSyntaxError } from "./yamlSource";
 
 /**
  * `lint` over every environment: each environment's folder as Flipt loads it (lint.ts), plus the
@@ -52,6 +53,27 @@ export function checkFlagsTree(tree: FlagsTree, today: string): TreeReport {
   }
   problems.push(...crossEnvironmentProblems(flags));
   return { problems, flags, folders };
+}
+
+/**
+ * The YAML syntax errors of the files Flipt would read (each environment's index and the files it
+ * includes), with paths relative to the flags root: the commands that act on flags refuse these.
+ */
+export function syntaxProblems(tree: FlagsTree): Problem[] {
+  const problems: Problem[] = [];
+  for (const [environment, files] of tree.layout === "single" ? new Map([["", tree.files]]) : environmentFiles(tree)) {
+    const read = [...files.filter((f) => f.path === INDEX_FILE), ...includedFiles(files, readIndex(files).index)];
+    for (const file of read) {
+      const shown = environment === "" ? file.path : `${environment}/${file.path}`;
+      try {
+        parseYaml(file.text, shown);
+      } catch (error) {
+        if (!(error instanceof YamlSyntaxError)) throw error;
+        problems.push(syntaxProblem(shown, error));
+      }
+    }
+  }
+  return problems;
 }
 
 /** Lifecycle that disagrees between environments, and flags a later environment has but the one before it lacks. */

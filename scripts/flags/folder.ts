@@ -14,11 +14,19 @@ export interface FolderFile {
 export interface Problem {
   readonly file: string;
   readonly line: number;
+  /** Given where it is known (YAML syntax errors). */
+  readonly column?: number;
   readonly message: string;
 }
 
 export function formatProblem(folder: string, problem: Problem): string {
-  return `${path.join(folder, problem.file)}:${problem.line}: ${problem.message}`;
+  const column = problem.column === undefined ? "" : `:${problem.column}`;
+  return `${path.join(folder, problem.file)}:${problem.line}${column}: ${problem.message}`;
+}
+
+/** A file's YAML syntax error as a lint problem: `file:line:col: YAML syntax error: reason`. */
+export function syntaxProblem(file: string, error: YamlSyntaxError): Problem {
+  return { file, line: error.line, column: error.column, message: `YAML syntax error: ${error.reason}` };
 }
 
 /** Every file under `dir`, in the order Flipt walks them (fs.WalkDir: lexical per directory). */
@@ -71,10 +79,10 @@ export function readIndex(files: readonly FolderFile[]): { index: FlagIndex; pro
   const report = (line: number, message: string) => problems.push({ file: INDEX_FILE, line, message });
   let source;
   try {
-    source = parseYaml(file.text);
+    source = parseYaml(file.text, file.path);
   } catch (error) {
     if (!(error instanceof YamlSyntaxError)) throw error;
-    report(error.line, `YAML syntax: ${error.reason}`);
+    problems.push(syntaxProblem(INDEX_FILE, error));
     return { index: compileIndex([], [], () => undefined), problems };
   }
   const root = source.documents[0];

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { BOOLEAN_FLAG_TYPE, FLIPT_DOCUMENT_VERSION, FLIPT_DOCUMENT_VERSIONS, INDEX_FILE, VARIANT_FLAG_TYPE } from "./document";
 import { UserError } from "./errors";
-import { includedFiles, readIndex, type FolderFile, type Problem } from "./folder";
+import { includedFiles, readIndex, syntaxProblem, type FolderFile, type Problem } from "./folder";
 import { METADATA, readLifecycle } from "./lifecycle";
 import { DEFAULT_NAMESPACE, FLIPT_KEY_PATTERN, fliptKeyFor } from "./mapping";
 import { parseYaml, YamlSyntaxError, type YamlSource } from "./yamlSource";
@@ -40,10 +40,14 @@ export function checkFlagFolder(files: readonly FolderFile[], today: string): Fo
   if (included.length === 0) {
     problems.push({ file: INDEX_FILE, line: 1, message: "the index includes no files, so Flipt would serve no flags" });
   }
+  // A flag file the index leaves out looks served in review and is not: the index must include exactly the flag files.
+  for (const file of files.filter((f) => isFlagFileName(f.path) && !included.includes(f))) {
+    problems.push({ file: file.path, line: 1, message: `a flag file that ${INDEX_FILE} does not include, so Flipt does not serve it; include it or remove it` });
+  }
   const state: FolderState = { today, problems, flags: [], documents: [], namespaces: new Map() };
   for (const file of included) checkFile(file, state);
   const paths = included.map((f) => f.path);
-  const order = (p: Problem) => (p.file === INDEX_FILE ? -1 : paths.indexOf(p.file));
+  const order = (p: Problem) => (p.file === INDEX_FILE ? -1 : paths.includes(p.file) ? paths.indexOf(p.file) : paths.length);
   problems.sort((a, b) => order(a) - order(b) || a.line - b.line);
   return { problems, flags: state.flags, documents: state.documents, files: paths };
 }
@@ -75,10 +79,10 @@ function checkFile(file: FolderFile, state: FolderState): void {
   }
   let source: YamlSource;
   try {
-    source = parseYaml(file.text);
+    source = parseYaml(file.text, file.path);
   } catch (error) {
     if (!(error instanceof YamlSyntaxError)) throw error;
-    state.problems.push({ file: file.path, line: error.line, message: `YAML syntax: ${error.reason}` });
+    state.problems.push(syntaxProblem(file.path, error));
     return;
   }
   const checker = new Checker(file.path, source, state);
@@ -86,6 +90,9 @@ function checkFile(file: FolderFile, state: FolderState): void {
     if (document !== null && document !== undefined) checker.document(document);
   }
 }
+
+/** Names Flipt's default index would take for flag files (`*.features.yml`, `*.features.yaml`). */
+const isFlagFileName = (file: string) => /(^|[./])features\.ya?ml$/.test(file);
 
 /** A YAML mapping as js-yaml loads it. */
 type YamlMap = Record<string, unknown>;

@@ -4,11 +4,11 @@ import { parseArgs } from "node:util";
 import { localToday, requireDate } from "./dates";
 import { FLAG_FILE_SUFFIX, flagFileName, INDEX_FILE, renderFlagFile, renderIndex } from "./document";
 import { UserError } from "./errors";
-import { formatProblem, readFolder, type FolderFile } from "./folder";
+import { formatProblem, readFolder, type FolderFile, type Problem } from "./folder";
 import { diffFlags } from "./diff";
-import { DIFF_FORMATS, formatDiff, type DiffFormat } from "./diffReport";
+import { DIFF_FORMATS, formatDiff, formatUncomparable, type DiffFormat } from "./diffReport";
 import { environmentDirectory, environmentFiles, ENVIRONMENTS, FLAGS_ROOT, readFlagsTree, requireEnvironment, type Environment, type FlagsTree } from "./environments";
-import { checkFlagsTree } from "./environmentsLint";
+import { checkFlagsTree, syntaxProblems } from "./environmentsLint";
 import { defaultBase, readFolderAtRef, repositoryRoot, resolveCommit } from "./gitTree";
 import { checkFlagFolder } from "./lint";
 import { FLAGS_MIRROR_BRANCH, updateFlagsMirror } from "./mirror";
@@ -18,6 +18,8 @@ import { bucketingReport, mappingTable, planMigration } from "./migrate";
 import { NEW_FLAG_TYPES, planNewFlag, type NewFlagType } from "./newFlag";
 import { parseSnapshot } from "./snapshot";
 import { findStaleFlags, formatStale, STALE_FORMATS, type StaleFormat } from "./stale";
+import { stackDirectoryProblems } from "./stacksLint";
+import { plural } from "../lib/text";
 
 /** Where the CLI writes and what it takes as given; tests pass their own. */
 export interface CliIo {
@@ -31,32 +33,44 @@ export interface CliIo {
 export const DEFAULT_FLAGS_DIR = FLAGS_ROOT;
 const ENV_CHOICES = ENVIRONMENTS.join("|");
 
-const USAGE = `Usage: npm run flags -- <command> [options]
+/** Each command's synopsis and what it does: `flags <command> --help` prints one, `flags --help` all. */
+const COMMAND_USAGE: Record<string, string> = {
+  migrate: `migrate --from <snapshot.json> --out <dir> [--today YYYY-MM-DD] [--default-owner <team>]
+      Turn the file store's snapshot into Flipt flag files, identical in every environment under <dir>.`,
+  lint: `lint [--dir <dir>] [--today YYYY-MM-DD]
+      Check every environment's flag files, the rules across environments and, for this repository's
+      flags root, that every stack file serves an existing environment directory; exit 1 on any problem.`,
+  stale: `stale [--dir <dir>] [--today YYYY-MM-DD] [--format text|json|markdown]
+      List flags due for review (older than 90 days or past expires), each once with its environments.`,
+  new: `new --key <key> --owner <team> --description <text> [--namespace <ns>] [--env ${ENV_CHOICES}]
+      [--expires YYYY-MM-DD | --permanent] [--type boolean|variant] [--dir <dir>]
+      Add a flag to an environment (default ${ENVIRONMENTS[0]}), created today, expiring in 90 days unless told otherwise.`,
+  diff: `diff [--base <git-ref>] [--head <git-ref>] [--format text|markdown|json] [--dir <dir>]
+      What the change from the base (default origin/main, else HEAD) to the working tree (or --head)
+      does to subjects, per environment, and the flags that differ between environments. A side that
+      does not parse or lint cannot be compared: exit 1, with the problems.`,
+  promote: `promote --from <env> --to <env> [--flag <namespace>/<key> ...] [--dir <dir>] [--today YYYY-MM-DD]
+      Copy flag definitions and the segments they use from one environment to another (default:
+      every flag that differs); prints what changes. Commit the result to serve it.`,
+  mirror: `mirror [--source <git-ref>] [--branch <name>] [--dir <dir>]
+      Append to the mirror branch (default ${FLAGS_MIRROR_BRANCH}) a commit holding only the flags root of
+      --source (default HEAD), when it changed and lints clean; push the branch to serve it (a stack
+      follows it with gitRef).`,
+};
 
---dir is the flags root (default ${DEFAULT_FLAGS_DIR}), with one directory per environment
-(${ENVIRONMENTS.map((e) => environmentDirectory(e, DEFAULT_FLAGS_DIR)).join(", ")}); a folder without them is read as one environment.
+const DIR_NOTE = `--dir is the flags root (default ${DEFAULT_FLAGS_DIR}), with one directory per environment
+(${ENVIRONMENTS.map((e) => environmentDirectory(e, DEFAULT_FLAGS_DIR)).join(", ")}); a folder without them is read as one environment.`;
+
+const USAGE = `Usage: npm run flags -- <command> [options]   (npm run flags -- <command> --help for one)
+
+${DIR_NOTE}
 
 Commands:
-  migrate --from <snapshot.json> --out <dir> [--today YYYY-MM-DD] [--default-owner <team>]
-      Turn the file store's snapshot into Flipt flag files, identical in every environment under <dir>.
-  lint [--dir <dir>] [--today YYYY-MM-DD]
-      Check every environment's flag files and the rules across environments; exit 1 on any problem.
-  stale [--dir <dir>] [--today YYYY-MM-DD] [--format text|json|markdown]
-      List flags due for review (older than 90 days or past expires), each once with its environments.
-  new --key <key> --owner <team> --description <text> [--namespace <ns>] [--env ${ENV_CHOICES}]
-      [--expires YYYY-MM-DD | --permanent] [--type boolean|variant] [--dir <dir>]
-      Add a flag to an environment (default ${ENVIRONMENTS[0]}), created today, expiring in 90 days unless told otherwise.
-  diff [--base <git-ref>] [--head <git-ref>] [--format text|markdown|json] [--dir <dir>]
-      What the change from the base (default origin/main, else HEAD) to the working tree (or --head)
-      does to subjects, per environment, and the flags that differ between environments.
-  promote --from <env> --to <env> [--flag <namespace>/<key> ...] [--dir <dir>] [--today YYYY-MM-DD]
-      Copy flag definitions and the segments they use from one environment to another (default:
-      every flag that differs); prints what changes. Commit the result to serve it.
-  mirror [--source <git-ref>] [--branch <name>] [--dir <dir>]
-      Append to the mirror branch (default ${FLAGS_MIRROR_BRANCH}) a commit holding only the flags root of
-      --source (default HEAD), when it changed; push the branch to serve it (a stack follows it with gitRef).
+${Object.values(COMMAND_USAGE).map((usage) => `  ${usage}`).join("\n")}
 
 Environments, promotion, policy and key mapping: flags/README.md.`;
+
+const commandUsage = (name: string) => `Usage: npm run flags -- ${COMMAND_USAGE[name]}\n\n${DIR_NOTE}\nMore: flags/README.md.`;
 
 type Command = (args: string[], io: CliIo) => number;
 
@@ -72,11 +86,15 @@ export function run(argv: readonly string[], io: CliIo): number {
   const command = COMMANDS[name];
   try {
     if (command === undefined) throw new UserError(`unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(COMMANDS).join(", ")} (see --help)`);
+    if (args.includes("--help") || args.includes("-h")) {
+      io.stdout(commandUsage(name));
+      return 0;
+    }
     return command(args, io);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     for (const problem of error.problems) io.stderr(`flags ${name}: ${problem}`);
-    return 1;
+    return error.exitCode ?? 1;
   }
 }
 
@@ -131,7 +149,7 @@ function migrate(args: string[], io: CliIo): number {
   bucketingReport(migration.bucketingChanges).forEach((line) => io.stdout(line));
   io.stdout("");
   const dirs = ENVIRONMENTS.map((e) => environmentDirectory(e, opts.out!)).join(" and ");
-  io.stdout(`Wrote ${migration.flags.length} flags in ${migration.documents.length} namespaces to ${dirs} (identical): ${files.map((f) => f.path).join(", ")}`);
+  io.stdout(`Wrote ${plural(migration.flags.length, "flag")} in ${plural(migration.documents.length, "namespace")} to ${dirs} (identical): ${files.map((f) => f.path).join(", ")}`);
   return 0;
 }
 
@@ -151,17 +169,29 @@ function readTree(io: CliIo, dir: string): FlagsTree {
   return readFlagsTree(readFolder(path.resolve(io.cwd, dir), dir));
 }
 
+/**
+ * The tree of `dir`, refused with one line per file that does not parse (`file:line:col: YAML
+ * syntax error: …`): for the commands that read flags to act on them, so none acts on a typo.
+ * `shown` names the files (a git `ref:` prefix for a side read from a commit).
+ */
+function requireParsable(tree: FlagsTree, shown: string): FlagsTree {
+  const problems = syntaxProblems(tree);
+  if (problems.length > 0) throw new UserError(problems.map((p) => formatProblem(shown, p)));
+  return tree;
+}
+
 function lint(args: string[], io: CliIo): number {
   const opts = options(args, { dir: { type: "string" }, today: { type: "string" } });
   const today = todayOption(opts.today, io);
   const dir = opts.dir ?? DEFAULT_FLAGS_DIR;
   const report = checkFlagsTree(readTree(io, dir), today);
-  report.problems.forEach((problem) => io.stdout(formatProblem(dir, problem)));
+  const problems = [...report.problems, ...stackDirectoryProblems(path.resolve(io.cwd, dir))];
+  problems.forEach((problem) => io.stdout(formatProblem(dir, problem)));
   const summary = [...report.folders.entries()]
-    .map(([env, folder]) => `${env === "" ? "" : `${env}: `}${folder.flags.length} flags in ${folder.files.length} files (${folder.files.join(", ")})`)
+    .map(([env, folder]) => `${env === "" ? "" : `${env}: `}${plural(folder.flags.length, "flag")} in ${plural(folder.files.length, "file")} (${folder.files.join(", ")})`)
     .join("; ");
-  if (report.problems.length > 0) {
-    io.stdout(`${report.problems.length} problems; ${summary}`);
+  if (problems.length > 0) {
+    io.stdout(`${plural(problems.length, "problem")}; ${summary}`);
     return 1;
   }
   io.stdout(`No problems: ${summary}`);
@@ -178,9 +208,9 @@ function stale(args: string[], io: CliIo): number {
   if (!(STALE_FORMATS as readonly string[]).includes(format)) {
     throw new UserError(`--format: expected one of ${STALE_FORMATS.join(", ")}, found ${JSON.stringify(format)}`);
   }
-  const report = checkFlagsTree(readTree(io, dir), today);
+  const report = checkFlagsTree(requireParsable(readTree(io, dir), dir), today);
   if (report.problems.length > 0) {
-    io.stderr(`note: ${dir} has ${report.problems.length} lint problems; flags in unreadable files are not listed (run: npm run flags -- lint --dir ${dir})`);
+    io.stderr(`note: ${dir} has ${plural(report.problems.length, "lint problem")}; flags in files with problems may be missing from the list (run: npm run flags -- lint --dir ${dir})`);
   }
   io.stdout(formatStale(findStaleFlags(report.flags, today), format as StaleFormat, today, dir));
   return 0;
@@ -209,7 +239,7 @@ function newCommand(args: string[], io: CliIo): number {
   const root = opts.dir ?? DEFAULT_FLAGS_DIR;
   const environment = requireEnvironment(opts.env ?? ENVIRONMENTS[0], "--env");
   // A new flag starts in one environment (dev unless told) and reaches the others by promotion.
-  const dir = readTree(io, root).layout === "environments" ? environmentDirectory(environment, root) : root;
+  const dir = requireParsable(readTree(io, root), root).layout === "environments" ? environmentDirectory(environment, root) : root;
   const today = todayOption(opts.today, io);
   const change = planNewFlag(readFolder(path.resolve(io.cwd, dir), dir), {
     key: opts.key!,
@@ -240,19 +270,35 @@ function diff(args: string[], io: CliIo): number {
   const inRepository = path.relative(root, path.resolve(io.cwd, dir));
   if (inRepository.startsWith("..")) throw new UserError(`--dir ${dir}: outside the Git repository ${root}`);
   const base = opts.base ?? defaultBase(root);
-  const baseTree = readFlagsTree(readFolderAtRef(root, base, inRepository, "--base"));
-  const headTree = opts.head === undefined ? readTree(io, dir) : readFlagsTree(readFolderAtRef(root, opts.head, inRepository, "--head"));
-  const states = (tree: FlagsTree) => new Map([...environmentFiles(tree)].map(([env, files]) => [env, readEnvironmentState(files)]));
   const short = (ref: string) => `${ref} (${resolveCommit(root, ref)!.slice(0, 8)})`;
+  const atRef = (ref: string, option: string) => {
+    const tree = readFlagsTree(readFolderAtRef(root, ref, inRepository, option)); // refuses a ref that names no commit
+    return { name: short(ref), tree, shown: `${ref}:${inRepository}` };
+  };
+  const sides = [atRef(base, "--base"), opts.head === undefined ? { name: "the working tree", tree: readTree(io, dir), shown: dir } : atRef(opts.head, "--head")];
+  // A side with a typo would show its flags as removed: refuse to compare instead, naming the file.
+  const today = io.today;
+  const problems = sides.flatMap((side) => uncomparable(side.tree, today).map((p) => formatProblem(side.shown, p)));
+  if (problems.length > 0) {
+    io.stdout(formatUncomparable({ base: sides[0].name, head: sides[1].name, problems }, format as DiffFormat));
+    throw new UserError(problems);
+  }
+  const states = (tree: FlagsTree) => new Map([...environmentFiles(tree)].map(([env, files]) => [env, readEnvironmentState(files)]));
   const report = diffFlags({
-    base: short(base),
-    head: opts.head === undefined ? "the working tree" : short(opts.head),
-    baseSingleLayout: baseTree.layout === "single",
-    before: states(baseTree),
-    after: states(headTree),
+    base: sides[0].name,
+    head: sides[1].name,
+    baseSingleLayout: sides[0].tree.layout === "single",
+    before: states(sides[0].tree),
+    after: states(sides[1].tree),
   });
   io.stdout(formatDiff(report, format as DiffFormat, dir));
   return 0;
+}
+
+/** Why a side cannot be compared: its files that do not parse, else its lint problems. */
+function uncomparable(tree: FlagsTree, today: string): Problem[] {
+  const syntax = syntaxProblems(tree);
+  return syntax.length > 0 ? syntax : checkFlagsTree(tree, today).problems;
 }
 
 // ---- mirror ------------------------------------------------------------------------------
@@ -263,7 +309,14 @@ function mirror(args: string[], io: CliIo): number {
   const root = repositoryRoot(io.cwd);
   const inRepository = path.relative(root, path.resolve(io.cwd, dir));
   if (inRepository === "" || inRepository.startsWith("..")) throw new UserError(`--dir ${dir}: expected a directory inside the Git repository ${root}`);
-  const update = updateFlagsMirror(root, inRepository, opts.source ?? "HEAD", opts.branch ?? FLAGS_MIRROR_BRANCH);
+  const source = opts.source ?? "HEAD";
+  // The mirror is what a stack serves: a source whose flags do not lint is not appended.
+  // A source whose flag files do not parse is not mirrored: the branch keeps serving the last one that did.
+  const problems = syntaxProblems(readFlagsTree(readFolderAtRef(root, source, inRepository, "--source")));
+  if (problems.length > 0) {
+    throw new UserError([...problems.map((p) => formatProblem(`${source}:${inRepository}`, p)), `${source}: not mirrored; the mirror keeps what it holds`]);
+  }
+  const update = updateFlagsMirror(root, inRepository, source, opts.branch ?? FLAGS_MIRROR_BRANCH);
   io.stdout(
     update.appended
       ? `${update.branch}: appended ${update.commit.slice(0, 8)} with ${inRepository}/ of ${update.source.slice(0, 8)}; push it: git push origin ${update.branch}`
@@ -279,7 +332,7 @@ function promote(args: string[], io: CliIo): number {
   const opts = options(args, spec, ["from", "to"]);
   const [from, to]: Environment[] = [requireEnvironment(opts.from!, "--from"), requireEnvironment(opts.to!, "--to")];
   const root = opts.dir ?? DEFAULT_FLAGS_DIR;
-  const tree = readTree(io, root);
+  const tree = requireParsable(readTree(io, root), root);
   if (tree.layout !== "environments") {
     throw new UserError(`--dir ${root}: has no environment directories (${ENVIRONMENTS.map((e) => environmentDirectory(e, root)).join(", ")}); promote copies between them`);
   }
@@ -291,7 +344,7 @@ function promote(args: string[], io: CliIo): number {
     return 0;
   }
   writeFiles(path.resolve(io.cwd, targetDir), promotion.files, targetDir);
-  io.stdout(`Promoted ${promotion.promoted.length === 1 ? "1 flag" : `${promotion.promoted.length} flags`} from ${from} to ${to} (${promotion.files.map((f) => path.join(targetDir, f.path)).join(", ")}); what ${to} will serve once this is committed:`);
+  io.stdout(`Promoted ${plural(promotion.promoted.length, "flag")} from ${from} to ${to} (${promotion.files.map((f) => path.join(targetDir, f.path)).join(", ")}); what ${to} will serve once this is committed:`);
   for (const change of promotion.diff.flags) io.stdout([`  ${change.ref} ${change.kind}`, ...change.effects.map((e) => `    - ${e}`)].join("\n"));
   for (const change of promotion.diff.segments) io.stdout([`  segment ${change.ref} ${change.kind}`, ...change.effects.map((e) => `    - ${e}`)].join("\n"));
   io.stdout(`Review with \`npm run flags -- diff\`, then commit ${targetDir}.`);

@@ -34,6 +34,11 @@ function run(root: string, args: readonly string[], env: NodeJS.ProcessEnv): str
  */
 export function updateFlagsMirror(root: string, dir: string, source = "HEAD", branch = FLAGS_MIRROR_BRANCH, gitEnv: NodeJS.ProcessEnv = process.env): MirrorUpdate {
   const git = (args: readonly string[], env: NodeJS.ProcessEnv = gitEnv) => run(root, args, env);
+  try {
+    git(["check-ref-format", "--branch", branch]);
+  } catch {
+    throw new UserError(`--branch ${JSON.stringify(branch)}: not a valid branch name (git check-ref-format)`);
+  }
   const sourceCommit = resolveCommit(root, source);
   if (sourceCommit === undefined) throw new UserError(`--source ${source}: not a commit in ${root}`);
   const prefix = dir.split(path.sep).join("/").replace(/\/+$/, "");

@@ -1,4 +1,4 @@
-import * as yaml from "js-yaml";
+import { loadAllYaml } from "../../settings/yamlFile";
 import { diffEnvironment, sameDefinition, type EnvironmentDiff } from "./diff";
 import { flagFileName, renderFlagFile, type FliptDocument } from "./document";
 import type { Environment } from "./environments";
@@ -6,6 +6,7 @@ import { UserError } from "./errors";
 import { compareWalkOrder, type FolderFile } from "./folder";
 import { checkFlagFolder } from "./lint";
 import { FLIPT_KEY_PATTERN } from "./mapping";
+import { plural } from "../lib/text";
 import {
   isMap,
   listOf,
@@ -48,7 +49,7 @@ export function planPromotion(sourceFiles: readonly FolderFile[], targetFiles: r
   if (from === to) throw new UserError(`--from and --to: both are ${from}; promote copies from one environment to another`);
   const sourceProblems = checkFlagFolder(sourceFiles, request.today).problems;
   if (sourceProblems.length > 0) {
-    throw new UserError(`${from} has ${sourceProblems.length} lint problems (first: ${from}/${sourceProblems[0].file}:${sourceProblems[0].line}: ${sourceProblems[0].message}); fix them before promoting (npm run flags -- lint)`);
+    throw new UserError(`${from} has ${plural(sourceProblems.length, "lint problem")} (first: ${from}/${sourceProblems[0].file}:${sourceProblems[0].line}: ${sourceProblems[0].message}); fix them before promoting (npm run flags -- lint)`);
   }
   const source = readEnvironmentState(sourceFiles);
   const target = readEnvironmentState(targetFiles);
@@ -146,7 +147,7 @@ function sourceNamespaces(files: readonly FolderFile[]): (file: string, namespac
     let documents = parsed.get(file);
     if (documents === undefined) {
       const text = files.find((f) => f.path === file)?.text ?? "";
-      documents = (yaml.loadAll(text) as unknown[]).filter(isMap);
+      documents = loadAllYaml(text, file).filter(isMap);
       parsed.set(file, documents);
     }
     return documents.find((d) => namespaceOf(d) === namespace)?.namespace ?? namespace;
@@ -161,16 +162,16 @@ function applyFiles(files: readonly FolderFile[], changed: readonly FolderFile[]
 
 /** The promotion may fix problems of the target but never add any, and every promoted flag must be served. */
 function checkResult(before: readonly FolderFile[], after: readonly FolderFile[], request: PromotionRequest, promoted: readonly string[], source: EnvironmentState): void {
-  const known = new Set(checkFlagFolder(before, request.today).problems.map((p) => p.message));
-  const added = checkFlagFolder(after, request.today).problems.filter((p) => !known.has(p.message));
-  if (added.length > 0) {
-    throw new UserError(added.map((p) => `promoting would leave ${request.to} invalid: ${request.to}/${p.file}:${p.line}: ${p.message}`));
-  }
   const served = readEnvironmentState(after);
   for (const ref of promoted) {
     if (source.flags.has(ref) && !served.flags.has(ref)) {
       throw new UserError(`${request.to}'s index (.flipt.yml) does not include the file promote would put ${ref} in; include it first`);
     }
+  }
+  const known = new Set(checkFlagFolder(before, request.today).problems.map((p) => p.message));
+  const added = checkFlagFolder(after, request.today).problems.filter((p) => !known.has(p.message));
+  if (added.length > 0) {
+    throw new UserError(added.map((p) => `promoting would leave ${request.to} invalid: ${request.to}/${p.file}:${p.line}: ${p.message}`));
   }
 }
 
@@ -227,7 +228,7 @@ class TargetDocuments {
     let documents = this.parsed.get(path);
     if (documents === undefined) {
       const text = this.files.find((f) => f.path === path)?.text;
-      documents = text === undefined ? [] : (yaml.loadAll(text) as unknown[]).filter(isMap).map((d) => d as unknown as FliptDocument);
+      documents = text === undefined ? [] : loadAllYaml(text, path).filter(isMap).map((d) => d as unknown as FliptDocument);
       this.parsed.set(path, documents);
     }
     return documents;

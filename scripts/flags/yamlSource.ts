@@ -1,4 +1,5 @@
 import * as yaml from "js-yaml";
+import { rethrowYamlError } from "../../settings/yamlFile";
 
 /**
  * YAML documents with the line of every map and list in them, so that a check can name the
@@ -11,21 +12,15 @@ export interface YamlSource {
   line(node: unknown, field?: string | number): number;
 }
 
-export class YamlSyntaxError extends Error {
-  constructor(
-    readonly line: number,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
+export { YamlSyntaxError } from "../../settings/yamlFile";
 
 interface Start {
   readonly line: number; // 0-based
   readonly column: number;
 }
 
-export function parseYaml(text: string): YamlSource {
+/** Parses `text`; a syntax error is a YamlSyntaxError naming `file`. */
+export function parseYaml(text: string, file: string): YamlSource {
   const starts = new WeakMap<object, Start>();
   const open: number[] = [];
   let input = text;
@@ -50,10 +45,7 @@ export function parseYaml(text: string): YamlSource {
       },
     });
   } catch (error) {
-    if (error instanceof yaml.YAMLException) {
-      throw new YamlSyntaxError(error.mark ? error.mark.line + 1 : 1, error.reason);
-    }
-    throw error;
+    rethrowYamlError(error, file);
   }
   const lines = input.split("\n");
   const line = (node: unknown, field?: string | number): number => {

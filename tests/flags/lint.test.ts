@@ -70,8 +70,8 @@ describe("lint", () => {
   });
 
   it.each([
-    ["YAML syntax", "    name: Checkout\n", "    name: [Checkout\n", 'a.features.yml:6: YAML syntax: missed comma'],
-    ["duplicate YAML key", "    name: Checkout\n", "    name: Checkout\n    name: Again\n", "a.features.yml:6: YAML syntax: duplicated mapping key"],
+    ["YAML syntax", "    name: Checkout\n", "    name: [Checkout\n", "a.features.yml:6: YAML syntax error: missed comma"],
+    ["duplicate YAML key", "    name: Checkout\n", "    name: Checkout\n    name: Again\n", "a.features.yml:6: YAML syntax error: duplicated mapping key"],
     ["version", 'version: "1.4"', "version: 2", 'a.features.yml:1: version: expected one of "1.0", "1.1", "1.2", "1.3", "1.4" (quoted), found 2'],
     ["unquoted version", 'version: "1.4"', "version: 1.4", "a.features.yml:1: version: expected one of"],
     ["unknown top-level field", "segments:\n", "owners: []\nsegments:\n", 'a.features.yml:38: document: unknown field "owners"'],
@@ -157,7 +157,7 @@ describe("lint", () => {
     ["a wrong version", 'version: "2.0"\ninclude: ["*.features.yml"]\n', '.flipt.yml:1: version: expected "1.0", found "2.0"'],
     ["a glob matching nothing", 'version: "1.0"\ninclude: ["*.flags.yml"]\n', ".flipt.yml:1: the index includes no files"],
     ["a bad glob", 'version: "1.0"\ninclude: ["*.features.yml", "[a"]\n', '.flipt.yml:2: glob "[a": unclosed ['],
-    ["broken YAML", "include: [\n", ".flipt.yml:2: YAML syntax"],
+    ["broken YAML", "include: [\n", ".flipt.yml:2: YAML syntax error"],
   ])("reports an index with %s", (_, index, expected) => {
     const problems = checkFlagFolder(folder({ ".flipt.yml": index, "shop.features.yml": VALID }), TODAY).problems.map((p) => `${p.file}:${p.line}: ${p.message}`);
     expect(problems.some((p) => p.startsWith(expected)), problems.join("\n")).toBe(true);
@@ -199,6 +199,6 @@ describe("lint command", () => {
     const dir = tempDir();
     writeFiles(dir, { ".flipt.yml": INDEX, "shop.features.yml": VALID });
     const result = runCli(["lint", "--dir", dir, "--today", TODAY]);
-    expect(result).toMatchObject({ code: 0, stdout: ["No problems: 2 flags in 1 files (shop.features.yml)"] });
+    expect(result).toMatchObject({ code: 0, stdout: ["No problems: 2 flags in 1 file (shop.features.yml)"] });
   });
 });
