@@ -10,7 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { renderSettings } from "../../scripts/render";
+import { renderSettings } from "../../scripts/lib/renderedStack";
 import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
 import { runUnderMocks, standInStackConfig } from "../programUnderMocks";

@@ -12,7 +12,7 @@ import { FLIPT, fliptConfigPath, objectNames } from "../../builders/names";
 import { EnvVar } from "../../builders/fliptConfig";
 import { placeholderSecret } from "../../settings/stackFiles";
 import { GitSettings } from "../../settings/types";
-import type { RenderedFile } from "../render";
+import type { RenderedFile } from "./renderedStack";
 import type { GitServerAuth } from "./gitServer";
 import { ExitStatus, ManagedProcess, Supervisor, waitFor } from "./processes";
 

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
-import { renderStack } from "../render";
+import { renderStack } from "./renderedStack";
 import { ENVIRONMENTS, environmentDirectory, FLAGS_ROOT, type Environment } from "../flags/environments";
 import { projectDir } from "../../settings/schema";
 import { FlagsRepository } from "./flagsRepository";

@@ -6,7 +6,7 @@ import { stackObjectSpecs } from "../../builders/stackObjects";
 import { parseSettings } from "../../settings/parse";
 import { readStackConfig } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
-import { renderStack } from "../../scripts/render";
+import { renderStack } from "../../scripts/lib/renderedStack";
 import { testSecret } from "../program/harness";
 
 function settingsFor(stack: string, changes: Record<string, unknown> = {}): Settings {

@@ -17,7 +17,7 @@ import * as yaml from "js-yaml";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ObjectSpec } from "../../builders/kubernetes";
-import { renderStack } from "../../scripts/render";
+import { renderStack } from "../../scripts/lib/renderedStack";
 import { toolchainPaths } from "../../scripts/toolchain/paths";
 import { projectDir } from "../../settings/schema";
 import { listStacks } from "../../settings/stackFiles";

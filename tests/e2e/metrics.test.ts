@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { FLIPT_LABELS, FLIPT_METRICS, KUBE_STATE_METRICS, SCRAPE_METRICS } from "../../builders/fliptMetrics";
 import { ALERTS, FLIPT_JOB, fliptMatchers, promDurationSeconds } from "../../builders/monitoring";
 import { sleep, waitFor } from "../../scripts/lib/processes";
-import { renderStack } from "../../scripts/render";
+import { renderStack } from "../../scripts/lib/renderedStack";
 import { VARIABLE_VALUES, dashboardQueries, panelsOf, substituteVariables } from "../monitoring/promql";
 import {
   BRANCH_ONLY_FLAG,

@@ -3,7 +3,7 @@
  * engine, and the stacks' settings as render computes them (the expected side of every check).
  */
 import * as yaml from "js-yaml";
-import { RenderedFile, renderSettings } from "../../scripts/render";
+import { RenderedFile, renderSettings } from "../../scripts/lib/renderedStack";
 import { Supervisor } from "../../scripts/lib/processes";
 import { toolchainPaths, ToolchainPaths } from "../../scripts/toolchain/paths";
 import { parseSettings } from "../../settings/parse";

@@ -2,7 +2,7 @@ import * as yaml from "js-yaml";
 import { describe, expect, test } from "vitest";
 import { ENV } from "../../builders/fliptConfig";
 import { adaptConfigForLocalRun, containerEnvironment, localSqliteUrl, renderedFlipt } from "../../scripts/lib/fliptProcess";
-import { renderStack } from "../../scripts/render";
+import { renderStack } from "../../scripts/lib/renderedStack";
 
 const local = { httpPort: 18080, grpcPort: 19000, repositoryUrl: "http://127.0.0.1:18081/flipt-deploy.git", dataDir: "/tmp/flipt-local" };
 

@@ -8,7 +8,7 @@ import { fliptDashboard } from "../../builders/dashboard";
 import { ALERTS, RuleGroup } from "../../builders/monitoring";
 import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
-import { renderStack } from "../../scripts/render";
+import { renderStack } from "../../scripts/lib/renderedStack";
 import { PROMTOOL_MISSING, dashboardQueries, findPromtool, promtool, substituteVariables } from "./promql";
 
 const bin = findPromtool();

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { dashboardJson } from "../../builders/dashboard";
 import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
-import { RenderedFile, renderSettings, renderStack } from "../../scripts/render";
+import { RenderedFile, renderSettings, renderStack } from "../../scripts/lib/renderedStack";
 
 function kinds(files: RenderedFile[]): string[] {
   return files.filter((f) => f.file.endsWith(".yaml")).map((f) => (yaml.load(f.content) as { kind: string }).kind);

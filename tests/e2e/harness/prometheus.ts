@@ -10,7 +10,7 @@ import * as yaml from "js-yaml";
 import { dashboardConfigMapName, dashboardUid } from "../../../builders/dashboard";
 import type { DashboardModel } from "../../../builders/grafanaSdk";
 import type { RuleGroup } from "../../../builders/monitoring";
-import type { RenderedFile } from "../../../scripts/render";
+import type { RenderedFile } from "../../../scripts/lib/renderedStack";
 import { describeExit } from "../../../scripts/lib/fliptProcess";
 import { ManagedProcess, Supervisor, freePort, waitFor } from "../../../scripts/lib/processes";
 import { Settings } from "../../../settings/types";
