@@ -4,15 +4,13 @@
  * the real remote). A new commit that changes flags/ is pushed to it, as a merge would be.
  */
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FLAGS_ROOT } from "../../settings/environments";
 import { projectDir } from "../../settings/schema";
 import { Settings } from "../../settings/types";
-import { FlagsRepository, gitEnv } from "../lib/flagsRepository";
-import { localGitAuth } from "../lib/fliptProcess";
-import { GitServer } from "../lib/gitServer";
+import { gitEnv } from "../lib/flagsRepository";
+import { startFlagsServer } from "../lib/flagsServer";
 import { Supervisor } from "../lib/processes";
 
 /** How often the checkout's committed flags/ is compared with what is served. */
@@ -50,17 +48,12 @@ function exportFlags(gitBin: string, commit: string, dir: string): string {
 
 export async function serveCommittedFlags(supervisor: Supervisor, gitBin: string, settings: Settings): Promise<ServedFlags> {
   const dir = supervisor.tempDir("flipt-deploy-local-git");
-  const name = path.basename(new URL(settings.git.repository).pathname) || "flags.git";
-  const repository = new FlagsRepository({ gitBin, projectRoot: path.join(dir, "served"), name, workDir: dir, ref: settings.git.ref, directory: settings.git.directory });
   let served = committedFlags(gitBin);
-  repository.init(exportFlags(gitBin, served.commit, path.join(dir, "export")), FLAGS_ROOT);
-  const credential = randomBytes(24).toString("base64url");
-  const server = new GitServer({ gitBin, projectRoot: path.join(dir, "served"), auth: localGitAuth(settings.git, credential) });
-  await server.start();
-  supervisor.onStop(() => server.stop());
+  const source = exportFlags(gitBin, served.commit, path.join(dir, "export"));
+  const { repository, url, gitCredential } = await startFlagsServer({ supervisor, gitBin, git: settings.git, dir, source, into: FLAGS_ROOT });
   return {
-    url: server.url(name),
-    credential,
+    url,
+    credential: gitCredential,
     servedCommit: () => served.commit,
     refresh() {
       const now = committedFlags(gitBin);

@@ -13,7 +13,8 @@ import { renderStack } from "./renderedStack";
 import { ENVIRONMENTS, environmentDirectory, FLAGS_ROOT, type Environment } from "../flags/environments";
 import { projectDir } from "../../settings/schema";
 import { FlagsRepository } from "./flagsRepository";
-import { FliptProcess, RenderedFlipt, SecretValues, localGitAuth, localSqliteUrl, renderedFlipt } from "./fliptProcess";
+import { FlagsServer, startFlagsServer } from "./flagsServer";
+import { FliptProcess, RenderedFlipt, SecretValues, localSqliteUrl, renderedFlipt } from "./fliptProcess";
 import { GitServer } from "./gitServer";
 import { Supervisor, freePort } from "./processes";
 
@@ -44,17 +45,6 @@ export interface LocalFliptOptions {
   readonly echo?: NodeJS.WritableStream;
 }
 
-/** A repository of flags on a loopback Git server, which one or more local Flipts clone. */
-export interface FlagsServer {
-  readonly repository: FlagsRepository;
-  readonly gitServer: GitServer;
-  readonly repoName: string;
-  /** The secret the Git server accepts. */
-  readonly gitCredential: string;
-  /** Where in the repository the source directory was copied (replaceFlags(source, into) refreshes it). */
-  readonly into: string;
-}
-
 export interface LocalFlipt {
   readonly settings: Settings;
   readonly dir: string;
@@ -82,6 +72,8 @@ function randomSecret(): string {
   return randomBytes(24).toString("base64url");
 }
 
+export type { FlagsServer } from "./flagsServer";
+
 /** Sets everything up and starts the Git server; Flipt is prepared but not started (call flipt.start()). */
 export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<LocalFlipt> {
   const { supervisor } = options;
@@ -90,7 +82,17 @@ export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<Loc
   const dataDir = path.join(dir, "data");
   fs.mkdirSync(dataDir, { recursive: true });
 
-  const flagsServer = options.flagsServer ?? (await startFlagsServer(options, settings, dir));
+  const flagsServer =
+    options.flagsServer ??
+    (await startFlagsServer({
+      supervisor,
+      gitBin: options.gitBin,
+      git: settings.git,
+      dir,
+      source: options.flagsDir,
+      into: isFlagsRoot(options.flagsDir) ? FLAGS_ROOT : settings.git.directory,
+      credential: options.gitServerCredential,
+    }));
   const { repository, gitServer, repoName, gitCredential } = flagsServer;
 
   const secretValues: SecretValues = {
@@ -116,23 +118,4 @@ export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<Loc
 /** True when `dir` holds a directory per environment, as this repository's flags/ does. */
 export function isFlagsRoot(dir: string): boolean {
   return ENVIRONMENTS.some((environment) => fs.existsSync(path.join(dir, environment)));
-}
-
-async function startFlagsServer(options: LocalFliptOptions, settings: Settings, dir: string): Promise<FlagsServer> {
-  const repoName = path.basename(new URL(settings.git.repository).pathname) || "flags.git";
-  const repository = new FlagsRepository({
-    gitBin: options.gitBin,
-    projectRoot: path.join(dir, "git"),
-    name: repoName,
-    workDir: dir,
-    ref: settings.git.ref,
-    directory: settings.git.directory,
-  });
-  const into = isFlagsRoot(options.flagsDir) ? FLAGS_ROOT : settings.git.directory;
-  repository.init(options.flagsDir, into);
-  const gitCredential = options.gitServerCredential ?? randomSecret();
-  const gitServer = new GitServer({ gitBin: options.gitBin, projectRoot: path.join(dir, "git"), auth: localGitAuth(settings.git, gitCredential) });
-  await gitServer.start();
-  options.supervisor.onStop(() => gitServer.stop());
-  return { repository, gitServer, repoName, gitCredential, into };
 }
