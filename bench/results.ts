@@ -1,121 +1,25 @@
 /**
- * The shape of bench/results.json, the pure functions that derive the reported figures (ratios,
- * resource fit) from the measured runs, and the reading of files written under an older schema.
- * report.ts prints the same data as a table.
+ * The shape of bench/results.json: the run (command, times, host, Flipt) and one outcome per
+ * section, each section's results typed by the section itself; the reading of files written under
+ * an older layout; and the sections a run keeps from the file it replaces. It imports the sections'
+ * types only: report.ts prints the same data as a table.
  */
-import { ResourceSettings } from "../settings/types";
-import { ClientSideResults } from "./clientSide";
-import { LoadRun, LoadSettings, TargetRun } from "./evaluation";
-import { ResourceFit, WindowFootprint, resourceFit } from "./footprint";
-import { TimedCommand } from "./program";
-import { PropagationResults } from "./propagation";
-import { ratio } from "./stats";
-import type { KindRun, LatencyResults } from "./latency";
-import { RateStep, StepRules } from "./rateSteps";
-import type { ScaleResults } from "./scale/section";
-import { GitBackendRun } from "./tuning";
+import type { EvaluationResults } from "./evaluation/section";
+import type { FootprintResults } from "./footprint/section";
+import type { MachineInfo } from "./lib/host";
+import type { SectionOutcome } from "./lib/outcome";
+import type { RateStep, StepRules } from "./lib/rateSteps";
+import type { KindRun } from "./latency/ladders";
+import type { LatencyResults } from "./latency/measure";
+import type { ProgramResults } from "./program/section";
+import type { PropagationResults } from "./propagation/section";
+import type { ScaleResults } from "./scale/measure";
+import type { TransportResults } from "./transport/measure";
+import type { TuningResults } from "./tuning/section";
 
-export const SECTIONS = ["propagation", "evaluation", "footprint", "program", "tuning", "latency", "scale"] as const;
+/** Every section, in the order of the JSON and the table. */
+export const SECTIONS = ["propagation", "evaluation", "footprint", "program", "tuning", "latency", "transport", "scale"] as const;
 export type SectionName = (typeof SECTIONS)[number];
-
-/** Sections that need a running Flipt server. */
-export const FLIPT_SECTIONS: readonly SectionName[] = ["propagation", "evaluation", "footprint", "tuning", "latency", "scale"];
-
-export type SectionOutcome<T> =
-  | { readonly status: "measured"; readonly results: T }
-  | { readonly status: "not measured"; readonly reason: string }
-  | { readonly status: "failed"; readonly error: string }
-  | { readonly status: "not selected" };
-
-/** What a measurement that ran ends as: its results, or why it failed. */
-export type Attempted<T> = Extract<SectionOutcome<T>, { readonly status: "measured" | "failed" }>;
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Runs `fn`; a failure becomes a failed outcome (said to `onFailure`) instead of ending the run. */
-export async function attempt<T>(fn: () => Promise<T>, onFailure: (message: string) => void): Promise<Attempted<T>> {
-  try {
-    return { status: "measured", results: await fn() };
-  } catch (error) {
-    onFailure(errorMessage(error));
-    return { status: "failed", error: errorMessage(error) };
-  }
-}
-
-export interface LoadRatios {
-  /** Ours divided by the database-backed Flipt: above 1 means more requests per second. */
-  readonly booleanRequestsPerSecond?: number;
-  /** Below 1 means lower latency. */
-  readonly booleanP50?: number;
-  readonly booleanP99?: number;
-  readonly batchRequestsPerSecond?: number;
-  readonly batchP99?: number;
-  /** Below 1 means less CPU per evaluation. */
-  readonly cpuPerEvaluation?: number;
-}
-
-export interface EvaluationResults {
-  readonly load: LoadSettings & { readonly tool: string; readonly flags: number; readonly entities: string };
-  readonly ours: TargetRun;
-  readonly database: TargetRun;
-  readonly oursToDatabase: LoadRatios;
-}
-
-export interface FootprintRun {
-  readonly name: string;
-  readonly description: string;
-  readonly idle?: WindowFootprint;
-  readonly underBooleanLoad?: WindowFootprint;
-  readonly underBatchLoad?: WindowFootprint;
-  readonly cpuMicrosPerEvaluation?: number;
-}
-
-export interface FootprintResults {
-  readonly runs: readonly FootprintRun[];
-  readonly fits: readonly ResourceFit[];
-  readonly notes: readonly string[];
-}
-
-export interface TuningVariant {
-  readonly name: string;
-  readonly description: string;
-  readonly question: string;
-  readonly baseline: string;
-  readonly boolean: LoadRun;
-  readonly baselineBoolean: LoadRun;
-  readonly ratios: LoadRatios;
-}
-
-export interface TuningResults {
-  readonly variants: readonly TuningVariant[];
-  readonly gitBackends?: readonly GitBackendRun[];
-  readonly gitBackendsError?: string;
-  readonly clientSide?: ClientSideResults;
-  readonly clientSideError?: string;
-}
-
-export interface ProgramSectionResults {
-  readonly commands: readonly TimedCommand[];
-}
-
-export interface MachineInfo {
-  readonly cpus: number;
-  /** /proc/cpuinfo "model name". */
-  readonly cpuModel: string;
-  /** The kernel's clock source (kvm-clock, tsc, …); absent before schema 2. */
-  readonly clockSource?: string;
-  /** The hypervisor's share of all CPU time (0–1) over the whole run; absent before schema 2. */
-  readonly stealShare?: number;
-  readonly memoryGiB: number;
-  readonly node: string;
-  readonly os: string;
-  readonly wrk?: string;
-  readonly vegeta?: string;
-  /** 1-, 5- and 15-minute load averages when the run started: other work on the machine. */
-  readonly loadAverageAtStart: readonly number[];
-}
 
 /**
  * 2: steal per step (both cores) and the run's steal share, every attempt of a step with the one
@@ -135,9 +39,11 @@ export interface BenchResults {
     readonly propagation: SectionOutcome<PropagationResults>;
     readonly evaluation: SectionOutcome<EvaluationResults>;
     readonly footprint: SectionOutcome<FootprintResults>;
-    readonly program: SectionOutcome<ProgramSectionResults>;
+    readonly program: SectionOutcome<ProgramResults>;
     readonly tuning: SectionOutcome<TuningResults>;
     readonly latency: SectionOutcome<LatencyResults>;
+    /** Before it was a section of its own, part of the scale section's results (read from there). */
+    readonly transport: SectionOutcome<TransportResults>;
     /** Absent in files written before the section existed: read as not selected. */
     readonly scale: SectionOutcome<ScaleResults>;
   };
@@ -145,46 +51,18 @@ export interface BenchResults {
    * Sections this run did not select, kept from the file it replaced, with the run that measured
    * each: `--only scale` does not throw away the latency figures.
    */
-  readonly keptFrom?: Partial<Record<SectionName, { readonly command: string; readonly startedAt: string; readonly finishedAt: string }>>;
+  readonly keptFrom?: Partial<Record<SectionName, RunRecord>>;
 }
 
-export function loadRatios(ours: TargetRun["loads"], other: TargetRun["loads"]): LoadRatios {
-  const b = ours.boolean;
-  const ob = other.boolean;
-  const batch = ours.batch;
-  const obatch = other.batch;
-  return {
-    booleanRequestsPerSecond: b && ob ? ratio(b.requestsPerSecond, ob.requestsPerSecond) : undefined,
-    booleanP50: b && ob ? ratio(b.latencyMs.p50, ob.latencyMs.p50) : undefined,
-    booleanP99: b && ob ? ratio(b.latencyMs.p99, ob.latencyMs.p99) : undefined,
-    batchRequestsPerSecond: batch && obatch ? ratio(batch.requestsPerSecond, obatch.requestsPerSecond) : undefined,
-    batchP99: batch && obatch ? ratio(batch.latencyMs.p99, obatch.latencyMs.p99) : undefined,
-    cpuPerEvaluation: b && ob ? ratio(b.cpuMicrosPerEvaluation, ob.cpuMicrosPerEvaluation) : undefined,
-  };
+/** The run that measured a section. */
+export interface RunRecord {
+  readonly command: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
 }
 
-export function footprintRun(run: TargetRun): FootprintRun {
-  return {
-    name: run.name,
-    description: run.description,
-    idle: run.idle,
-    underBooleanLoad: run.loads.boolean?.footprint,
-    underBatchLoad: run.loads.batch?.footprint,
-    cpuMicrosPerEvaluation: run.loads.boolean?.cpuMicrosPerEvaluation,
-  };
-}
-
-/** A stack's requests and limits against the run made from its own rendered config. */
-export function stackFit(stack: string, resources: ResourceSettings, run: TargetRun): ResourceFit {
-  const loaded = run.loads.boolean;
-  if (!run.idle || !loaded) throw new Error(`${run.name} was not measured both idle and under load`);
-  return resourceFit(stack, resources, run.idle, loaded.footprint, loaded.cpuMicrosPerEvaluation / 1e6);
-}
-
-export const FOOTPRINT_NOTES = [
-  "The machine's 2 cores are shared by Flipt, wrk (2 threads) and this process, so CPU under load is what Flipt got, not what it would take alone.",
-  "RSS counts the mapped Flipt binary (RssFile, reclaimable page cache) as well as heap and stacks (RssAnon); a container's working set is close to RSS.",
-];
+/** Each section's results, by name. */
+export type SectionResults = { [K in SectionName]: Extract<BenchResults["sections"][K], { readonly status: "measured" }>["results"] };
 
 type V1Rules = Omit<StepRules, "maxDisturbanceMillicores" | "maxRemeasures"> & { readonly maxInterferenceMillicores: number; readonly maxAttempts: number };
 /** v1 kept the last attempt only, and counted the attempts made. */
@@ -196,7 +74,7 @@ type V1Latency = Omit<LatencyResults, "method" | "runs"> & {
 };
 type V1Results = Omit<BenchResults, "schemaVersion" | "sections"> & {
   readonly schemaVersion: 1;
-  readonly sections: Omit<BenchResults["sections"], "latency"> & { readonly latency: SectionOutcome<V1Latency> };
+  readonly sections: Omit<BenchResults["sections"], "latency" | "scale" | "transport"> & { readonly latency: SectionOutcome<V1Latency> };
 };
 
 /** The step's one kept attempt, numbered as it was: earlier attempts were not recorded. */
@@ -223,7 +101,37 @@ function resultsFromV1(v1: V1Results): BenchResults {
   return {
     ...v1,
     schemaVersion: SCHEMA_VERSION,
-    sections: { ...v1.sections, scale: { status: "not selected" }, latency: latency.status === "measured" ? { status: "measured", results: latencyFromV1(latency.results) } : latency },
+    sections: {
+      ...v1.sections,
+      transport: { status: "not selected" },
+      scale: { status: "not selected" },
+      latency: latency.status === "measured" ? { status: "measured", results: latencyFromV1(latency.results) } : latency,
+    },
+  };
+}
+
+/** A schema 2 file's sections; files written before the transport section have it inside the scale section. */
+type StoredSections = Omit<BenchResults["sections"], "transport" | "scale"> & {
+  readonly transport?: SectionOutcome<TransportResults>;
+  readonly scale?: SectionOutcome<ScaleResults & { readonly transport?: SectionOutcome<TransportResults> }>;
+};
+
+/**
+ * A file from before the transport section: the scale section's transport part becomes the
+ * transport section, kept from the run that measured the scale section.
+ */
+function withTransportSection(results: Omit<BenchResults, "sections"> & { readonly sections: StoredSections }): BenchResults {
+  const { transport, scale = { status: "not selected" } } = results.sections;
+  if (transport !== undefined) return { ...results, sections: { ...results.sections, transport, scale } };
+  if (scale.status !== "measured" || scale.results.transport === undefined) {
+    return { ...results, sections: { ...results.sections, transport: { status: "not selected" }, scale } };
+  }
+  const { transport: part, ...scaleResults } = scale.results;
+  const scaleRun = results.keptFrom?.scale;
+  return {
+    ...results,
+    sections: { ...results.sections, transport: part, scale: { status: "measured", results: scaleResults } },
+    ...(scaleRun ? { keptFrom: { ...results.keptFrom, transport: scaleRun } } : {}),
   };
 }
 
@@ -235,10 +143,7 @@ export function parseBenchResults(text: string, source: string): BenchResults {
   } catch (error) {
     throw new Error(`${source}: not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (parsed.schemaVersion === SCHEMA_VERSION) {
-    const results = parsed as BenchResults;
-    return { ...results, sections: { ...results.sections, scale: results.sections.scale ?? { status: "not selected" } } };
-  }
+  if (parsed.schemaVersion === SCHEMA_VERSION) return withTransportSection(parsed as Parameters<typeof withTransportSection>[0]);
   if (parsed.schemaVersion === 1) return resultsFromV1(parsed as V1Results);
   throw new Error(`${source}: schemaVersion ${JSON.stringify(parsed.schemaVersion)}: expected 1 or ${SCHEMA_VERSION}`);
 }
@@ -251,12 +156,12 @@ export function parseBenchResults(text: string, source: string): BenchResults {
 export function keepEarlierSections(current: BenchResults, previous: BenchResults | undefined): BenchResults {
   if (previous === undefined) return current;
   const sections = { ...current.sections } as Record<SectionName, SectionOutcome<unknown>>;
-  const keptFrom: NonNullable<BenchResults["keptFrom"]> = {};
+  const keptFrom: Partial<Record<SectionName, RunRecord>> = {};
   for (const name of SECTIONS) {
     const earlier = previous.sections[name];
     if (current.sections[name].status !== "not selected" || earlier.status === "not selected") continue;
     sections[name] = earlier;
-    (keptFrom as Record<string, unknown>)[name] = previous.keptFrom?.[name] ?? { command: previous.command, startedAt: previous.startedAt, finishedAt: previous.finishedAt };
+    keptFrom[name] = previous.keptFrom?.[name] ?? { command: previous.command, startedAt: previous.startedAt, finishedAt: previous.finishedAt };
   }
   return { ...current, sections: sections as unknown as BenchResults["sections"], ...(Object.keys(keptFrom).length > 0 ? { keptFrom } : {}) };
 }

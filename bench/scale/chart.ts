@@ -1,11 +1,11 @@
 /**
  * The scale chart: start to healthy, memory and sync time against the flag count, log axes, one
  * panel each with the prod stack's limit drawn across it. Pure (tested without rendering);
- * bench/chart.ts renders it.
+ * bench/lib/chart.ts renders it.
  */
 import type { TopLevelSpec } from "vega-lite/build/index";
 import type { FliptScaleRow } from "./flipt";
-import type { ScaleLimits } from "./section";
+import type { ScaleLimits } from "./findings";
 
 export const SCALE_MEASURES = {
   start: "start to healthy (s)",

@@ -8,16 +8,16 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FLAGS_MIRROR_BRANCH, updateFlagsMirror } from "../../scripts/flags/mirror";
+import type { FlagRef } from "../../scripts/lib/flagFiles";
 import { gitEnv } from "../../scripts/lib/flagsRepository";
 import { LocalFlipt } from "../../scripts/lib/localFlipt";
 import { Supervisor, sleep } from "../../scripts/lib/processes";
 import { ToolchainPaths } from "../../scripts/toolchain/paths";
-import { readMemory } from "../footprint";
-import { CpuPinning, pinnedFliptTools } from "../latency";
-import { FlagRef } from "../load";
-import { CONFIG_CHANGES, ConfigChange, FliptTarget, TargetSpec, startTarget } from "../targets";
-import { spread } from "../stats";
-import { LatencySummary, runVegeta, sentRate, summarizeResults, vegetaTargetLines } from "../vegeta";
+import { CpuPinning } from "../lib/pinning";
+import { readMemory } from "../lib/processFootprint";
+import { spread } from "../lib/stats";
+import { CONFIG_CHANGES, ConfigChange, FliptTarget, TargetSpec, startPinnedTarget } from "../lib/targets";
+import { LatencySummary, runVegeta, sentRate, summarizeResults, vegetaTargetLines } from "../load/vegeta";
 import { GeneratedFlags, generateFlags, withOneFlagChanged, writeGeneratedFlags } from "./generatedFlags";
 
 /** The client-side SDKs' poll: one namespace's whole state (Flipt v1's evaluation snapshot). */
@@ -95,6 +95,19 @@ export interface FliptScaleRow {
   readonly boolean?: LoadFigures;
   readonly snapshot?: SnapshotFigures;
 }
+
+/** A Flipt row that could not be measured (its start timed out, a sync never came). */
+export interface FailedScaleRow {
+  readonly flags: number;
+  readonly historyCommits: number;
+  readonly branch: ScaleRepository["branch"];
+  readonly error: string;
+}
+
+export type ScaleRow = FliptScaleRow | FailedScaleRow;
+
+export const isMeasuredRow = (row: ScaleRow): row is FliptScaleRow => !("error" in row);
+
 
 function git(cwd: string, args: readonly string[], input?: string): string {
   return execFileSync("git", args, { cwd, env: gitEnv(), encoding: "utf8", input, maxBuffer: 256 * MIB, stdio: ["pipe", "pipe", "pipe"] });
@@ -296,7 +309,7 @@ export async function measureFliptAtScale(
   };
   const label = `${repository.flags} flags, ${repository.historyCommits} commits of history, branch ${repository.branch}`;
   log(`scale: starting Flipt (${label}) on CPU ${pinning.flipt}`);
-  const target = await startTarget(supervisor, pinnedFliptTools(supervisor, tools, pinning.flipt), spec, flagsDir, START_TIMEOUT_MS);
+  const target = await startPinnedTarget(supervisor, tools, spec, pinning, flagsDir, START_TIMEOUT_MS);
   try {
     // The workflow appends to the mirror after every flags change on main: so does every commit here.
     const afterCommit = mirrored ? () => void pushFlagsMirror(target.local.repository.workTree, flagsRoot(target.local), FLAGS_MIRROR_BRANCH) : () => undefined;

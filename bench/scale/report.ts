@@ -1,13 +1,14 @@
-/** The scale section's rows of the bench table (report.ts prints them with the others). */
+/** The scale section's rows of the bench table, and what in its results fails the run. */
+import type { Row } from "../lib/format";
+import type { Attempted } from "../lib/outcome";
+import { firstLine } from "../section";
+import type { LimitFinding } from "./findings";
 import { flagsToolFigures } from "./flagsTool";
-import type { FliptScaleRow } from "./flipt";
-import type { Attempted } from "../results";
-import { LimitFinding, ScaleResults, ScaleRow, isMeasuredRow } from "./section";
+import { FliptScaleRow, ScaleRow, isMeasuredRow } from "./flipt";
+import type { ScaleResults } from "./measure";
 import { programFigures } from "./services";
 
-type Row = [string, string, string, string];
-
-const TITLE = "6 scale";
+export const SCALE_TITLE = "6 scale";
 
 function rowLabel(row: ScaleRow): string {
   const history = row.historyCommits > 0 ? `, ${row.historyCommits.toLocaleString("en-US")} commits of history` : "";
@@ -26,11 +27,11 @@ export function fliptRowText(row: FliptScaleRow): string {
 }
 
 function fliptRows(rows: readonly ScaleRow[], what: string): Row[] {
-  return rows.map((row): Row => [TITLE, `${what}: ${rowLabel(row)}`, isMeasuredRow(row) ? fliptRowText(row) : `FAILED: ${row.error.split("\n")[0]}`, isMeasuredRow(row) ? `${row.branchCommits} commits on the branch, ${row.repositoryMiB.toFixed(1)} MiB repository` : ""]);
+  return rows.map((row): Row => [SCALE_TITLE, `${what}: ${rowLabel(row)}`, isMeasuredRow(row) ? fliptRowText(row) : `FAILED: ${row.error.split("\n")[0]}`, isMeasuredRow(row) ? `${row.branchCommits} commits on the branch, ${row.repositoryMiB.toFixed(1)} MiB repository` : ""]);
 }
 
 function partRows<T>(part: Attempted<T>, what: string, rows: (results: T) => Row[]): Row[] {
-  return part.status === "measured" ? rows(part.results) : [[TITLE, what, `FAILED: ${part.error.split("\n")[0]}`, ""]];
+  return part.status === "measured" ? rows(part.results) : [[SCALE_TITLE, what, `FAILED: ${part.error.split("\n")[0]}`, ""]];
 }
 
 export function findingText(finding: LimitFinding): string {
@@ -45,16 +46,12 @@ export function scaleRows(results: ScaleResults): Row[] {
   return [
     ...fliptRows(results.flipt, "Flipt"),
     ...fliptRows(results.history, "history"),
-    ...results.findings.map((f): Row => [TITLE, `limit (${f.series})`, findingText(f), f === results.knee ? "the knee" : ""]),
-    ...partRows(results.transport, "transport", (t) =>
-      t.runs.map((run): Row => [TITLE, `transport: ${run.transport} (${run.request})`, run.capacity.requestsPerSecond === undefined ? "capacity: none (first rate over)" : `capacity ${run.capacity.requestsPerSecond} req/s per core at p99 ${run.capacity.p99Ms?.toFixed(2)} ms`, run.tool]),
-    ),
-    ...(results.transport.status === "measured" && results.transport.results.refused ? [[TITLE, "transport: grpc", `NOT MEASURED: ${results.transport.results.refused}`, ""] as Row] : []),
-    ...partRows(results.flagsTool, "flags tool", (rows) => rows.map((r): Row => [TITLE, `flags ${r.command}: ${r.flags.toLocaleString("en-US")} flags`, flagsToolFigures(r), ""])),
+    ...results.findings.map((f): Row => [SCALE_TITLE, `limit (${f.series})`, findingText(f), f === results.knee ? "the knee" : ""]),
+    ...partRows(results.flagsTool, "flags tool", (rows) => rows.map((r): Row => [SCALE_TITLE, `flags ${r.command}: ${r.flags.toLocaleString("en-US")} flags`, flagsToolFigures(r), ""])),
     ...partRows(results.services, "services", (s) => [
-      ...s.programs.map((r): Row => [TITLE, `${r.command}: ${r.services} services`, programFigures(r), ""]),
+      ...s.programs.map((r): Row => [SCALE_TITLE, `${r.command}: ${r.services} services`, programFigures(r), ""]),
       ...s.engine.map((r): Row => [
-        TITLE,
+        SCALE_TITLE,
         `engine: ${r.services} services`,
         r.error ? `FAILED: ${r.error.split("\n")[0]}` : `preview ${r.previewSeconds?.toFixed(1)} s, up ${r.upSeconds?.toFixed(1)} s (${r.resourcesCreated} created), destroy ${r.destroySeconds?.toFixed(1)} s`,
         s.providerNotes.join("; "),
@@ -67,10 +64,9 @@ export function scaleRows(results: ScaleResults): Row[] {
 export function scaleProblems(results: ScaleResults): string[] {
   const problems: string[] = [];
   for (const row of [...results.flipt, ...results.history]) if (!isMeasuredRow(row)) problems.push(`scale: ${rowLabel(row)}: ${row.error.split("\n")[0]}`);
-  for (const [name, part] of [["transport", results.transport], ["flags tool", results.flagsTool], ["services", results.services]] as const) {
-    if (part.status === "failed") problems.push(`scale: ${name}: ${part.error.split("\n")[0]}`);
+  for (const [name, part] of [["flags tool", results.flagsTool], ["services", results.services]] as const) {
+    if (part.status === "failed") problems.push(`scale: ${name}: ${firstLine(part.error)}`);
   }
-  if (results.transport.status === "measured" && results.transport.results.refused) problems.push(`scale: transport: gRPC: ${results.transport.results.refused}`);
   if (results.flagsTool.status === "measured") for (const r of results.flagsTool.results) if (r.exitCode !== 0) problems.push(`scale: flags ${r.command} at ${r.flags} flags: exit ${r.exitCode}`);
   if (results.services.status === "measured") {
     for (const r of results.services.results.programs) if (r.exitCode !== 0) problems.push(`scale: ${r.command} with ${r.services} services: exit ${r.exitCode}`);

@@ -14,7 +14,7 @@ import { parseSettings } from "../../settings/parse";
 import { projectDir } from "../../settings/schema";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
 import type { Settings } from "../../settings/types";
-import { runMeasured } from "./flagsToolProcess";
+import { runMeasured } from "./measuredProcess";
 import { SERVICES_BASE_STACK, serviceEntries, withServices } from "./servicesTargets";
 
 export type ServiceProgramCommand = "render" | "mocks";
@@ -78,7 +78,7 @@ export interface ServiceScaleOptions {
 }
 
 const SCRIPT = path.join(__dirname, "servicesProgram.ts");
-const REFERENCE_MOCKS = path.join(projectDir, "bench", "programUnderMocks.ts");
+const REFERENCE_MOCKS = path.join(projectDir, "bench", "program", "underMocks.ts");
 const REFERENCE_RENDER = path.join(projectDir, "scripts", "render.ts");
 const CHILD_TIMEOUT_MS = 180_000;
 /** The engine tier runs dev and review stacks in sqlite mode: no PostgreSQL provider is involved. */
@@ -226,7 +226,7 @@ export async function measureServiceScale(
     providerNotes: engine?.providerNotes ?? [],
     notes: [
       `generated services: dev's configuration with its services replaced (${serviceEntries(1)[0]}, …), each in a namespace of its own, each a ConfigMap patch`,
-      "render and mocks: one child process each (node with tsx's loader); the stack-file rows are the repository's own scripts/render.ts and bench/programUnderMocks.ts on Pulumi.dev.yaml",
+      "render and mocks: one child process each (node with tsx's loader); the stack-file rows are the repository's own scripts/render.ts and bench/program/underMocks.ts on Pulumi.dev.yaml",
       "engine: dev in sqlite mode, as the engine tier runs it, so no PostgreSQL provider is involved; the bootstrap token's RandomPassword is served by the random provider's stand-in (see providerNotes); kwok simulates the node",
       "engine seconds: wall time of one operation process each (node start, index.ts, the Pulumi CLI and the Kubernetes provider), on one control plane shared by every count; destroy after each up",
     ],

@@ -2,18 +2,18 @@
  * `node --import tsx bench/scale/servicesProgram.ts render <count> <out-dir>` and `… mocks <count>`:
  * dev's configuration with its `services` replaced by <count> generated ones (servicesTargets.ts),
  * rendered as `npm run render` renders a stack, or run under Pulumi's mocks as
- * bench/programUnderMocks.ts runs a stack. Prints one JSON line; bench/scale/services.ts times the
+ * bench/program/underMocks.ts runs a stack. Prints one JSON line; bench/scale/services.ts times the
  * whole process.
  *
  * scripts/render.ts's command line takes only `--stack`: renderSettings(settings) is the seam
- * render offers; runUnderMocks(input) the one programUnderMocks offers.
+ * render offers; runUnderMocks(input) the one bench/lib/programUnderMocks.ts offers.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderSettings } from "../../scripts/lib/renderedStack";
 import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
-import { runUnderMocks, standInStackConfig } from "../programUnderMocks";
+import { runUnderMocks, standInStackConfig } from "../lib/programUnderMocks";
 import { SERVICES_BASE_STACK, withServices } from "./servicesTargets";
 
 function render(count: number, out: string): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { chartRows } from "../../bench/chart";
+import { chartRows } from "../../bench/latency/chart";
 import { reportHeader, reportRows } from "../../bench/report";
 import { SCHEMA_VERSION, keepEarlierSections, parseBenchResults } from "../../bench/results";
 import { projectDir } from "../../settings/schema";
@@ -61,6 +61,21 @@ describe("reading results files", () => {
     expect(chartRows(latencySection.results.runs).length).toBeGreaterThan(0);
   });
 
+  it("reads the committed file's transport comparison, made inside the scale section, as the transport section", () => {
+    const text = fs.readFileSync(COMMITTED, "utf8");
+    const stored = JSON.parse(text);
+    const results = parseBenchResults(text, COMMITTED);
+    const transport = results.sections.transport;
+    if (transport.status !== "measured" || results.sections.scale.status !== "measured") throw new Error("the committed results have no transport or scale section");
+    expect(transport.results).toEqual(stored.sections.scale.results.transport.results);
+    expect(transport.results.runs.map((run) => run.transport)).toEqual(["http", "ofrep", "grpc"]);
+    expect(results.sections.scale.results).not.toHaveProperty("transport");
+    expect(results.keptFrom?.transport).toBeUndefined();
+    const rows = reportRows(results);
+    expect(rows.filter((r) => r[1].startsWith("transport: ")).map((r) => r[0])).toEqual(["transport", "transport", "transport"]);
+    expect(rows.some((r) => r[0] === "6 scale" && r[1].startsWith("transport"))).toBe(false);
+  });
+
   it("names the file and what it expected for an unknown schema or text that is not JSON", () => {
     expect(() => parseBenchResults('{"schemaVersion": 7}', "bench/x.json")).toThrow("bench/x.json: schemaVersion 7: expected 1 or 2");
     expect(() => parseBenchResults("{", "bench/x.json")).toThrow("bench/x.json: not JSON");
@@ -69,7 +84,7 @@ describe("reading results files", () => {
 
 describe("a run of some sections keeps the others from the file it replaces", () => {
   const none = { status: "not selected" } as const;
-  const sections = { propagation: none, evaluation: none, footprint: none, program: none, tuning: none, latency: none, scale: none };
+  const sections = { propagation: none, evaluation: none, footprint: none, program: none, tuning: none, latency: none, transport: none, scale: none };
   const file = (command: string, startedAt: string, picked: Partial<typeof sections> | Record<string, unknown>) =>
     ({ schemaVersion: SCHEMA_VERSION, command, startedAt, finishedAt: startedAt, quick: false, machine: {}, flipt: {}, sections: { ...sections, ...picked } }) as any;
   const latencyRun = file("npm run bench -- --only latency", "2026-12-01T00:00:00Z", { latency: { status: "measured", results: { runs: [] } } });
@@ -84,6 +99,31 @@ describe("a run of some sections keeps the others from the file it replaces", ()
     const next = keepEarlierSections(file("npm run bench -- --only program", "2026-12-03T00:00:00Z", {}), written);
     expect(next.keptFrom?.latency?.startedAt).toBe("2026-12-01T00:00:00Z");
     expect(next.keptFrom?.scale?.startedAt).toBe("2026-12-02T00:00:00Z");
+  });
+
+  it("keeps a transport comparison made inside a kept scale section as kept from the run that measured that section", () => {
+    const scaleRun = { command: "npm run bench -- --only scale", startedAt: "2026-12-02T00:00:00Z", finishedAt: "2026-12-02T00:20:00Z" };
+    const transport = { status: "measured", results: { runs: [] } };
+    const { transport: _, ...older } = sections;
+    void _;
+    const stored = { ...latencyRun, keptFrom: { scale: scaleRun }, sections: { ...older, scale: { status: "measured", results: { flipt: [], transport } } } };
+    const read = parseBenchResults(JSON.stringify(stored), "older.json");
+    expect(read.sections.transport).toEqual(transport);
+    expect(read.sections.scale).toEqual({ status: "measured", results: { flipt: [] } });
+    expect(read.keptFrom).toEqual({ scale: scaleRun, transport: scaleRun });
+    const next = keepEarlierSections(file("npm run bench -- --only latency", "2026-12-03T00:00:00Z", { latency: { status: "failed", error: "x" } }), read);
+    expect(next.sections.transport).toEqual(transport);
+    expect(next.keptFrom?.transport).toEqual(scaleRun);
+  });
+
+  it("reads a file whose scale section failed, or never had a transport part, with the transport section not selected", () => {
+    const { transport: _, ...older } = sections;
+    void _;
+    for (const scale of [{ status: "failed", error: "x" }, { status: "measured", results: { flipt: [] } }]) {
+      const read = parseBenchResults(JSON.stringify({ ...latencyRun, sections: { ...older, scale } }), "older.json");
+      expect(read.sections.transport).toEqual({ status: "not selected" });
+      expect(read.sections.scale).toEqual(scale);
+    }
   });
 
   it("keeps nothing without an earlier file, and reads a schema 2 file without a scale section as not selected", () => {

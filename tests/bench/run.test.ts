@@ -13,6 +13,7 @@ describe("bench exit status", () => {
       },
       tuning: { status: "not selected" },
       latency: { status: "not selected" },
+      transport: { status: "not selected" },
       scale: { status: "not selected" },
     });
     expect(found).toEqual([
@@ -20,7 +21,7 @@ describe("bench exit status", () => {
       "evaluation: failed: wrk failed (exit 1):",
       "program: npm test: failed (exit code 1): Tests  1 failed",
     ]);
-    expect(problems({ propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "measured", results: { commands: [] } }, tuning: { status: "not selected" }, latency: { status: "not selected" }, scale: { status: "not selected" } })).toEqual([]);
+    expect(problems({ propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "measured", results: { commands: [] } }, tuning: { status: "not selected" }, latency: { status: "not selected" }, transport: { status: "not selected" }, scale: { status: "not selected" } })).toEqual([]);
   });
 });
 
@@ -40,7 +41,7 @@ describe("bench exit status, latency section", () => {
       status: "measured",
       results: { method: {}, loadAverageAtStart: [0.2, 0.3, 0.4], runs: [], sizing: { assumptions: {}, storage: "git", byKind: {} }, changeAndFault: { target: "", flag: "platform/x", ratePerSecond: 1000, pollInterval: "15s", windows }, chart: "bench/results-latency.svg", ...extra },
     }) as any;
-  const none = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" }, scale: { status: "not selected" } } as const;
+  const none = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" }, transport: { status: "not selected" }, scale: { status: "not selected" } } as const;
 
   it("fails the run when a change or fault window had errors or served a value it must not", () => {
     expect(problems({ ...none, latency: latency([window("commit synced", true), window("Git server down", false)]) })).toEqual([
@@ -54,6 +55,29 @@ describe("bench exit status, latency section", () => {
       "latency: change and fault windows: no kill switch",
       "latency: chart: vega failed",
     ]);
+  });
+});
+
+describe("bench exit status, transport section", () => {
+  const none = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" }, latency: { status: "not selected" }, scale: { status: "not selected" } } as const;
+  const transport = (refused?: string) => ({ status: "measured", results: { runs: [], refused } }) as any;
+
+  it("fails the run when gRPC could not be measured, and not when every transport was", () => {
+    expect(problems({ ...none, transport: transport("no ghz at /cache/ghz") })).toEqual(["transport: gRPC: no ghz at /cache/ghz"]);
+    expect(problems({ ...none, transport: transport() })).toEqual([]);
+    expect(problems({ ...none, transport: { status: "failed", error: "Flipt did not start\nits log" } })).toEqual(["transport: failed: Flipt did not start"]);
+  });
+});
+
+describe("bench options: --only", () => {
+  it("selects every section by default, or the ones listed, transport among them", () => {
+    expect([...parseOptions([]).only]).toEqual(["propagation", "evaluation", "footprint", "program", "tuning", "latency", "transport", "scale"]);
+    expect([...parseOptions(["--only", "transport"]).only]).toEqual(["transport"]);
+    expect([...parseOptions(["--only", "scale,transport"]).only]).toEqual(["scale", "transport"]);
+  });
+
+  it("names the sections when one is unknown", () => {
+    expect(() => parseOptions(["--only", "transports"])).toThrow('--only "transports": expected a comma-separated list of propagation, evaluation, footprint, program, tuning, latency, transport, scale');
   });
 });
 

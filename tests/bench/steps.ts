@@ -1,8 +1,8 @@
 /** Steps as the bench records them, for the latency tests: figures from one attempt unless given several. */
-import type { Interference } from "../../bench/cpuShare";
-import type { KindRun } from "../../bench/latency";
-import { DEFAULT_STEP_RULES, RateStep, StepAttempt, StepMeasurement, capacity, rateStep } from "../../bench/rateSteps";
-import type { LatencySummary } from "../../bench/vegeta";
+import type { KindRun } from "../../bench/latency/ladders";
+import type { Interference } from "../../bench/lib/cpuShare";
+import { DEFAULT_STEP_RULES, RateStep, StepAttempt, StepMeasurement, capacity, rateStep } from "../../bench/lib/rateSteps";
+import type { LatencySummary } from "../../bench/load/vegeta";
 
 export const rules = DEFAULT_STEP_RULES;
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { databaseSpec } from "../../builders/database";
-import { servedNamespaces } from "./harness/flagFiles";
+import { servedNamespaces } from "../../scripts/lib/flagFiles";
 import { E2EStack, REPO_FLAGS_DIR, ROLE_PASSWORD, describeWithFlipt, startStack } from "./harness/stack";
 import { figure } from "./harness/summary";
 

@@ -8,8 +8,8 @@ import { run } from "../../scripts/flags/main";
 import { LocalFlipt, prepareLocalFlipt, REPOSITORY_FLAGS_ROOT } from "../../scripts/lib/localFlipt";
 import { Supervisor, waitFor } from "../../scripts/lib/processes";
 import { toolchainPaths } from "../../scripts/toolchain/paths";
-import { killSwitches, readFlagFiles, withFlagEnabled } from "./harness/flagFiles";
-import { OpenFeatureClients, closeOpenFeature } from "./harness/openfeature";
+import { killSwitches, readFlagFiles, withFlagEnabled } from "../../scripts/lib/flagFiles";
+import { OpenFeatureClients, closeOpenFeature } from "../../scripts/lib/openFeatureClients";
 import { describeWithFlipt } from "./harness/stack";
 import { figure } from "./harness/summary";
 

@@ -8,7 +8,7 @@ import { fliptKeyFor } from "../../scripts/flags/mapping";
 import { projectDir } from "../../settings/schema";
 import { BUDGET_ALERTS, SYNTHETIC_SNAPSHOT, buildEvaluationFlags } from "./harness/evaluationFixture";
 import { FileStore, FileStoreEntry } from "./harness/fileStore";
-import { OpenFeatureClients, closeOpenFeature, mapLimit } from "./harness/openfeature";
+import { OpenFeatureClients, closeOpenFeature, mapLimit } from "../../scripts/lib/openFeatureClients";
 import { E2EStack, describeWithFlipt, startStack } from "./harness/stack";
 import { figure } from "./harness/summary";
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { describeExit } from "../../scripts/lib/fliptProcess";
 import { sleep, waitFor } from "../../scripts/lib/processes";
-import { killSwitches, readFlagFiles, withFlagEnabled } from "./harness/flagFiles";
-import { GIT_SYNC_ERRORS, declaresMetric, metricValue } from "./harness/metrics";
-import { FlagRef, OpenFeatureClients, closeOpenFeature, servedValues } from "./harness/openfeature";
+import { FlagRef, killSwitches, readFlagFiles, withFlagEnabled } from "../../scripts/lib/flagFiles";
+import { GIT_SYNC_ERRORS, declaresMetric, metricValue } from "../../scripts/lib/metricsExposition";
+import { OpenFeatureClients, closeOpenFeature, servedValues } from "../../scripts/lib/openFeatureClients";
 import { E2EStack, describeWithFlipt, startStack } from "./harness/stack";
 import { figure } from "./harness/summary";
 

@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from "vitest";
 import { ENV } from "../../builders/fliptConfig";
 import { containerEnvironment, describeExit } from "../../scripts/lib/fliptProcess";
-import { readFlagFiles } from "./harness/flagFiles";
+import { readFlagFiles } from "../../scripts/lib/flagFiles";
 import { E2EStack, REPO_FLAGS_DIR, describeWithFlipt, startStack } from "./harness/stack";
 import { figure } from "./harness/summary";
 

@@ -14,8 +14,8 @@ import {
   evaluateWithWrongType,
   pushBranchOnlyFlag,
 } from "./harness/errorCounters";
-import { readFlagFiles } from "./harness/flagFiles";
-import { FlagRef, OpenFeatureClients, closeOpenFeature } from "./harness/openfeature";
+import { FlagRef, readFlagFiles } from "../../scripts/lib/flagFiles";
+import { OpenFeatureClients, closeOpenFeature } from "../../scripts/lib/openFeatureClients";
 import {
   PrometheusServer,
   RenderedMonitoring,

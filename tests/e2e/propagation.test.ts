@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { waitFor } from "../../scripts/lib/processes";
-import { killSwitches, withFlagEnabled } from "./harness/flagFiles";
-import { OpenFeatureClients, closeOpenFeature } from "./harness/openfeature";
+import { killSwitches, withFlagEnabled } from "../../scripts/lib/flagFiles";
+import { OpenFeatureClients, closeOpenFeature } from "../../scripts/lib/openFeatureClients";
 import { E2EStack, describeWithFlipt, startStack } from "./harness/stack";
 import { figure } from "./harness/summary";
 

@@ -23,7 +23,7 @@ import {
 import { fliptVariantBucket } from "../../scripts/flags/bucketing";
 import { readFolder } from "../../scripts/flags/folder";
 import { CALLER_DEFAULT, readEnvironmentState, refOf, serve, type EnvironmentState, type Served } from "../../scripts/flags/state";
-import { mapLimit } from "./harness/openfeature";
+import { mapLimit } from "../../scripts/lib/openFeatureClients";
 import { E2EStack, describeWithFlipt, startStack } from "./harness/stack";
 import { figure } from "./harness/summary";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { daysBetween } from "../../../scripts/flags/dates";
 import { diffChangeCount, FLAGS_TOOL_TODAY, flagsToolArgs, lintSummary, promotedCount } from "../../../bench/scale/flagsTool";
-import { vmHwmKib } from "../../../bench/scale/flagsToolPeakRss";
-import { measuredArgv, shownCommandLine } from "../../../bench/scale/flagsToolProcess";
+import { measuredArgv, shownCommandLine } from "../../../bench/scale/measuredProcess";
+import { vmHwmKib } from "../../../bench/scale/peakRssReporter";
 import { GENERATED_CREATED, GENERATED_MIN_LIFETIME_DAYS } from "../../../bench/scale/generatedFlags";
 import { projectDir } from "../../../settings/schema";
 
@@ -25,7 +25,7 @@ describe("the flags tool commands measured", () => {
     const argv = measuredArgv("/x/cli.ts", ["lint"]);
     expect(argv.slice(-2)).toEqual(["/x/cli.ts", "lint"]);
     expect(argv[1]).toMatch(/tsx\/dist\/loader\.mjs$/);
-    expect(argv[3]).toMatch(/bench\/scale\/flagsToolPeakRss\.ts$/);
+    expect(argv[3]).toMatch(/bench\/scale\/peakRssReporter\.ts$/);
     expect(shownCommandLine(`${projectDir}/scripts/flags/cli.ts`, ["lint"])).toBe("node --import tsx scripts/flags/cli.ts lint");
   });
 });
