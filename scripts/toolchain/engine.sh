@@ -2,7 +2,7 @@
 # The engine tier's tools (npm run test:engine): a Kubernetes control plane (etcd,
 # kube-apiserver, kube-controller-manager, kube-scheduler, kwok's simulated nodes), the
 # Prometheus Operator's CRDs, the Pulumi CLI and the Kubernetes provider plugin.
-# Sourced by setup.sh (`setup.sh --engine`), which defines log, die, GO_BIN and the paths.
+# Sourced by setup.sh (`setup.sh --engine`), which defines log, die, summary_line, GO_BIN and the paths.
 #
 # Every Go tool is built from a wrapper module under modules/ whose go.mod and go.sum pin
 # it and all its dependencies; versions.env names the same versions for the cache paths
@@ -148,14 +148,24 @@ built_as() { # <binary> <version>
   echo "built as $2$(build_time_note "$1")"
 }
 
+# The engine tools of the summary, in its order (setup.sh's print_ready_line counts them).
+ENGINE_TOOLS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok pulumi pulumi-resource-kubernetes prometheus-operator-crds)
+
+engine_tool_line() { # <one of ENGINE_TOOLS>
+  case "$1" in
+    etcd) summary_line etcd "$ETCD_BIN" "$(engine_tool_version "$ETCD_BIN" --version)" ;;
+    kube-apiserver) summary_line kube-apiserver "$KUBE_APISERVER_BIN" "$(engine_tool_version "$KUBE_APISERVER_BIN" --version)" ;;
+    kube-controller-manager) summary_line kube-controller-manager "$KUBE_CONTROLLER_MANAGER_BIN" "$(engine_tool_version "$KUBE_CONTROLLER_MANAGER_BIN" --version)" ;;
+    kube-scheduler) summary_line kube-scheduler "$KUBE_SCHEDULER_BIN" "$(engine_tool_version "$KUBE_SCHEDULER_BIN" --version)" ;;
+    kwok) summary_line kwok "$KWOK_BIN" "$(engine_tool_version "$KWOK_BIN" --version)" ;;
+    pulumi) summary_line pulumi "$PULUMI_BIN" "$(engine_tool_version "$PULUMI_BIN" version)" ;;
+    pulumi-resource-kubernetes) summary_line pulumi-resource-kubernetes "$PULUMI_KUBERNETES_BIN" "$(built_as "$PULUMI_KUBERNETES_BIN" "v$PULUMI_KUBERNETES_VERSION")" ;;
+    prometheus-operator-crds) summary_line prometheus-operator-crds "$PROMETHEUS_OPERATOR_CRD_DIR" "$PROMETHEUS_OPERATOR_VERSION" ;;
+    *) die "no summary line for the engine tool $1" ;;
+  esac
+}
+
 print_engine_summary() {
-  printf '%-10s %s  %s\n' \
-    etcd "$ETCD_BIN" "$(engine_tool_version "$ETCD_BIN" --version)" \
-    kube-apiserver "$KUBE_APISERVER_BIN" "$(engine_tool_version "$KUBE_APISERVER_BIN" --version)" \
-    kube-controller-manager "$KUBE_CONTROLLER_MANAGER_BIN" "$(engine_tool_version "$KUBE_CONTROLLER_MANAGER_BIN" --version)" \
-    kube-scheduler "$KUBE_SCHEDULER_BIN" "$(engine_tool_version "$KUBE_SCHEDULER_BIN" --version)" \
-    kwok "$KWOK_BIN" "$(engine_tool_version "$KWOK_BIN" --version)" \
-    pulumi "$PULUMI_BIN" "$(engine_tool_version "$PULUMI_BIN" version)" \
-    pulumi-resource-kubernetes "$PULUMI_KUBERNETES_BIN" "$(built_as "$PULUMI_KUBERNETES_BIN" "v$PULUMI_KUBERNETES_VERSION")" \
-    prometheus-operator-crds "$PROMETHEUS_OPERATOR_CRD_DIR" "$PROMETHEUS_OPERATOR_VERSION"
+  local tool
+  for tool in "${ENGINE_TOOLS[@]}"; do engine_tool_line "$tool"; done
 }

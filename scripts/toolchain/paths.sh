@@ -2,7 +2,7 @@
 # shellcheck disable=SC2034  # the variables are for the scripts that source this file
 # Where the toolchain lives. Source it; it defines variables and exports nothing:
 #   TOOLCHAIN_CACHE_DIR  FLIPT_VERSION  ACTIONLINT_VERSION (and the rest of versions.env)
-#   FLIPT_BIN  FLIPT_UNAVAILABLE_FILE  ACTIONLINT_BIN  VEGETA_BIN  GHZ_BIN  PG_BINDIR  PROMETHEUS_BIN  PROMTOOL_BIN  WRK_BIN  GIT_BIN  SHELLCHECK_BIN
+#   FLIPT_BIN  FLIPT_BUILT_BIN  FLIPT_UNAVAILABLE_FILE  ACTIONLINT_BIN  VEGETA_BIN  GHZ_BIN  PG_BINDIR  PROMETHEUS_BIN  PROMTOOL_BIN  WRK_BIN  GIT_BIN  SHELLCHECK_BIN
 #   PYTHON_TOOLS_DIR  KUBERNETES_VALIDATE_BIN  CHECKOV_BIN
 #   engine tier: ETCD_BIN  KUBE_APISERVER_BIN  KUBE_CONTROLLER_MANAGER_BIN  KUBE_SCHEDULER_BIN  KWOK_BIN
 #   PULUMI_BIN  PULUMI_KUBERNETES_BIN  PROMETHEUS_OPERATOR_CRD_DIR
@@ -14,9 +14,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/versions.env"
 
 # Built tools are cached outside the repository, one directory per version.
 TOOLCHAIN_CACHE_DIR="${FLIPT_DEPLOY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flipt-deploy}"
-# FLIPT_BIN may be set to an existing Flipt binary of the pinned version.
-FLIPT_BIN="${FLIPT_BIN:-$TOOLCHAIN_CACHE_DIR/flipt/$FLIPT_VERSION/flipt}"
-# Written by setup.sh when Flipt cannot be built here, with the reason.
+# Where setup.sh builds Flipt; FLIPT_BIN may be set to an existing Flipt binary of the pinned version instead.
+FLIPT_BUILT_BIN="$TOOLCHAIN_CACHE_DIR/flipt/$FLIPT_VERSION/flipt"
+FLIPT_BIN="${FLIPT_BIN:-$FLIPT_BUILT_BIN}"
+# Written by setup.sh when Flipt cannot be built here: the reason, then a blank line and details.
+# A refusal by the module proxy is not retried while it exists (setup.sh's header says how to retry).
 FLIPT_UNAVAILABLE_FILE="$TOOLCHAIN_CACHE_DIR/flipt/$FLIPT_VERSION/unavailable.txt"
 ACTIONLINT_BIN="$TOOLCHAIN_CACHE_DIR/actionlint/$ACTIONLINT_VERSION/actionlint"
 VEGETA_BIN="$TOOLCHAIN_CACHE_DIR/vegeta/$VEGETA_VERSION/vegeta"
