@@ -1,13 +1,16 @@
 /**
- * `npm run deploy:local -- [--stack dev|prod|pr-<n>] [--once] [--port <flipt-http-port>]`:
+ * `npm run deploy:local -- [--stack dev|prod|pr-<n>] [--once] [--diff] [--port <flipt-http-port>]`:
  * deploys a stack with the real Pulumi CLI and Kubernetes provider into a throw-away cluster on
  * this machine (world.ts), with the stack's own configuration less what points at the outside
  * world (localConfig.ts); shows the preview, the live objects and, where a Flipt binary exists, a
  * Flipt started from them; then waits. Ctrl-C or SIGTERM destroys the stack and stops every
- * process. `--once` destroys right away and exits 0 only when every step worked.
+ * process. `--once` destroys right away and exits 0 only when every step worked. Preview, up and
+ * destroy print one line per resource, as the Pulumi CLI's display does; `--diff` prints the
+ * preview's whole detailed diff instead (`pulumi preview --diff`).
  */
 import * as path from "node:path";
-import { environmentOfStack, isReviewStack, ConfigError } from "../../settings/parse";
+import { environmentOfStack, isReviewStack } from "../../settings/parse";
+import { UserError } from "../../settings/userError";
 import { Settings } from "../../settings/types";
 import { parseFlags, portFlag, runMain, stringFlag, UsageError } from "../cli";
 import { LOCAL_KUBE_CONTEXT } from "../lib/cluster/controlPlane";
@@ -24,9 +27,22 @@ import { FLAGS_CHECK_MS, serveCommittedFlags, ServedFlags } from "./servedFlags"
 import { evaluationExample } from "./evaluation";
 
 /** A step that failed in a way the output above explains: one line, exit 1, everything stopped. */
-class DeployError extends Error {}
+class DeployError extends UserError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
 
 const STACKS = "dev, prod or pr-<number>";
+
+const USAGE = `Usage: npm run deploy:local -- [--stack dev|prod|pr-<number>] [--once] [--diff] [--port <flipt-http-port>]
+
+Deploys the stack (default dev) with the real Pulumi CLI and Kubernetes provider into a throw-away
+cluster on this machine, its configuration less what points at the outside world; shows the
+preview, the live objects and a Flipt started from them; then waits for Ctrl-C, which destroys the
+stack and stops everything. --once destroys right away and exits 0 only if every step worked.
+Preview, up and destroy print one line per resource; --diff prints the preview's whole detailed
+diff (pulumi preview --diff) instead. Details: docs/deploy-local.md.`;
 const print = (line = "") => process.stdout.write(`${line}\n`);
 const heading = (title: string) => print(`\n== ${title}`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -34,16 +50,20 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 interface Options {
   readonly stack: string;
   readonly once: boolean;
+  /** The preview's whole detailed diff, as `pulumi preview --diff` prints it, instead of one line per resource. */
+  readonly diff: boolean;
   readonly port?: number;
 }
 
 async function parseOptions(argv: readonly string[]): Promise<Options> {
-  const flags = parseFlags(argv, ["stack", "once", "port"]);
+  const flags = parseFlags(argv, ["stack", "once", "diff", "port"], USAGE);
   const stack = stringFlag(flags, "stack", "dev");
   if (!isReviewStack(stack) && environmentOfStack(stack) !== stack) throw new UsageError(`--stack ${JSON.stringify(stack)}: expected ${STACKS}`);
-  if (flags.once !== undefined && flags.once !== true) throw new UsageError("--once takes no value");
+  for (const name of ["once", "diff"] as const) {
+    if (flags[name] !== undefined && flags[name] !== true) throw new UsageError(`--${name} takes no value`);
+  }
   const port = await portFlag(flags.port === undefined ? undefined : stringFlag(flags, "port"));
-  return { stack, once: flags.once === true, port };
+  return { stack, once: flags.once === true, diff: flags.diff === true, port };
 }
 
 type Phase = "setup" | "deploy" | "waiting" | "destroy";
@@ -117,10 +137,17 @@ class LocalDeploy {
     for (const replacement of this.local.replacements) print(describeReplacement(replacement));
   }
 
-  /** One engine operation, its progress printed as the engine reports it. */
+  /**
+   * One engine operation: one line per resource step, as the CLI's display shows them; with `diff`,
+   * the CLI's own text instead (lines prefixed `|`), the whole detailed diff of a preview included.
+   */
   async operation(op: OperationKind, options: { diff?: boolean } = {}): Promise<OperationResult> {
     heading(`pulumi ${op}${options.diff ? " --diff" : ""} --stack ${this.options.stack}`);
-    const result = await this.world!.engine.run(op, this.options.stack, this.local!.config, { diff: options.diff, onLine: (line) => print(`  | ${line}`) });
+    const result = await this.world!.engine.run(op, this.options.stack, this.local!.config, {
+      diff: options.diff,
+      progress: options.diff ? "cli" : "steps",
+      onLine: (line) => print(`  ${options.diff ? "| " : ""}${line}`),
+    });
     const changes = Object.entries(result.changeSummary).map(([kind, n]) => `${n} ${kind}`).join(", ");
     print(`${op}: ${result.ok ? "done" : result.cancelled ? "cancelled" : "FAILED"} in ${result.seconds}s${changes ? ` (${changes})` : ""}`);
     this.figures.push(`${op} ${result.seconds}s${changes ? ` (${changes})` : ""}`);
@@ -210,12 +237,11 @@ class LocalDeploy {
       print(indent(this.engineErrors(result)));
       return false;
     }
+    // Each deletion had its line above; what a line cannot say is that a patched ConfigMap stays.
     const removed = result.steps.filter((s) => s.op === "delete" && s.kind);
-    print(`removed ${result.changeSummary.delete ?? 0} resources, ${removed.length} of them Kubernetes objects:`);
-    for (const step of removed) {
-      const patched = step.type.endsWith("Patch") ? ": our keys taken out; the ConfigMap stays with its release's keys" : "";
-      print(`  ${step.kind} ${step.namespace ? `${step.namespace}/` : ""}${step.name}${patched}`);
-    }
+    const patched = removed.filter((s) => s.type.endsWith("Patch"));
+    print(`removed ${result.changeSummary.delete ?? 0} resources, ${removed.length} of them Kubernetes objects${patched.length > 0 ? "; these patched ConfigMaps lost only our keys and stay, with their release's:" : ""}`);
+    for (const step of patched) print(`  ${step.kind} ${step.namespace ? `${step.namespace}/` : ""}${step.name}`);
     return true;
   }
 }
@@ -235,7 +261,7 @@ async function deploy(run: LocalDeploy): Promise<void> {
   await run.startWorld();
   run.describeConfig();
   run.phase = "deploy";
-  const preview = await run.operation("preview", { diff: true });
+  const preview = await run.operation("preview", { diff: run.options.diff });
   if (!preview.ok && !preview.cancelled) throw new DeployError(`preview failed:\n${indent(run.engineErrors(preview))}`);
   if (run.interrupted) return;
   const up = await run.operation("up");
@@ -280,6 +306,4 @@ async function main(): Promise<void> {
   process.exit(failure || !destroyed || !clean ? 1 : 0);
 }
 
-if (require.main === module) {
-  runMain(main, (err): err is Error => err instanceof UsageError || err instanceof ConfigError);
-}
+if (require.main === module) runMain(main);

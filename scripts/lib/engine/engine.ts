@@ -14,7 +14,8 @@ import { ManagedProcess, Supervisor } from "../processes";
 import { ToolchainPaths } from "../../toolchain/paths";
 import { projectDir, readProjectFile } from "../../../settings/schema";
 import { isSecureValue, stackFileFor } from "../../../settings/stackFiles";
-import { OperationKind, OperationRequest, OperationResult } from "./operation";
+import { OperationKind, OperationRequest, OperationResult, Progress } from "./operation";
+import { readYamlFile } from "../../../settings/yamlFile";
 
 export const PROJECT = readProjectFile().name;
 /** The providers the program needs that cannot be had here, and where each one's stand-in lives. */
@@ -41,7 +42,9 @@ export interface RunOptions {
   readonly diff?: boolean;
   /** `up --refresh`: the live state is read first, so drift made by hand is put back. */
   readonly refresh?: boolean;
-  /** Each line the engine prints, as it prints it. */
+  /** What onLine gets: the CLI's own text (default) or one line per resource step (operation.ts's Progress). */
+  readonly progress?: Progress;
+  /** Each line of the operation's progress, as it is printed. */
   readonly onLine?: (line: string) => void;
 }
 
@@ -107,10 +110,10 @@ export function testSecrets(): Record<string, string> {
  */
 export function stackConfig(from: string, overrides: Record<string, unknown>, secrets: Record<string, string>): StackConfig {
   const file = stackFileFor(from);
-  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+  const doc = (readYamlFile(file) ?? {}) as { config?: Record<string, unknown> };
   const plain: Record<string, unknown> = {};
   const secretValues: Record<string, string> = {};
-  for (const [key, value] of Object.entries(doc.config)) {
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
     if (!isSecureValue(value)) plain[key] = value;
     else {
       const short = key.slice(key.indexOf(":") + 1);
@@ -156,7 +159,7 @@ export function clearStaleLocks(locksDir: string): string[] {
 /** Writes the stack file's plain values, keeping what the CLI wrote (encryption salt, secrets). */
 function writeStackFile(workDir: string, stack: string, plain: Record<string, unknown>): void {
   const file = path.join(workDir, `Pulumi.${stack}.yaml`);
-  const existing = fs.existsSync(file) ? ((yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> }) : {};
+  const existing = fs.existsSync(file) ? ((readYamlFile(file) ?? {}) as { config?: Record<string, unknown> }) : {};
   fs.writeFileSync(file, yaml.dump({ ...existing, config: { ...plain } }, { lineWidth: -1 }));
 }
 
@@ -214,6 +217,7 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
         secrets: Object.fromEntries(Object.entries(config.secrets).map(([key, value]) => [key, { value, secret: true }])),
         diff: options.diff,
         refresh: options.refresh,
+        progress: options.progress,
       };
       const base = path.join(dir, `${++runs}-${op}-${stack}`);
       fs.writeFileSync(`${base}.request.json`, JSON.stringify(request));

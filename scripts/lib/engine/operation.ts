@@ -25,7 +25,16 @@ export interface OperationRequest {
   readonly diff?: boolean;
   /** `pulumi up --refresh`: read the live state first, so drift made by hand is put back. */
   readonly refresh?: boolean;
+  /** What this process writes on stdout while the operation runs (default "cli"). */
+  readonly progress?: Progress;
 }
+
+/**
+ * The progress written while an operation runs: "cli" is the CLI's own text, as `pulumi up` prints
+ * it into a log (with `diff`, the whole detailed diff); "steps" is one line per resource step, as
+ * the CLI's interactive display shows it, and each warning once (errors are the caller's to say).
+ */
+export type Progress = "cli" | "steps";
 
 /** What the resource steps of an operation touched. */
 export interface StepRecord {
@@ -77,6 +86,79 @@ function stepOf(event: EngineEvent): StepRecord | undefined {
   };
 }
 
+/** The CLI's symbol and words for each step op: `+ … create` in a preview, `+ … created (0.4s)` when done. */
+const STEP_WORDS: Record<string, { symbol: string; doing: string; done: string }> = {
+  create: { symbol: "+", doing: "creating", done: "created" },
+  update: { symbol: "~", doing: "updating", done: "updated" },
+  delete: { symbol: "-", doing: "deleting", done: "deleted" },
+  replace: { symbol: "+-", doing: "replacing", done: "replaced" },
+  "create-replacement": { symbol: "++", doing: "creating replacement", done: "created replacement" },
+  "delete-replaced": { symbol: "--", doing: "deleting original", done: "deleted original" },
+  read: { symbol: ">", doing: "reading", done: "read" },
+  "read-replacement": { symbol: ">>", doing: "reading for replacement", done: "read for replacement" },
+  refresh: { symbol: "~", doing: "refreshing", done: "refreshed" },
+  discard: { symbol: "<", doing: "discarding", done: "discarded" },
+  "discard-replaced": { symbol: "<<", doing: "discarding original", done: "discarded original" },
+  "remove-pending-replace": { symbol: "-", doing: "removing pending replace", done: "removed pending replace" },
+  import: { symbol: "=", doing: "importing", done: "imported" },
+  "import-replacement": { symbol: "=>", doing: "importing replacement", done: "imported replacement" },
+};
+
+/** The resource name of a URN (`urn:pulumi:<stack>::<project>::<type>::<name>`). */
+export function urnName(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/**
+ * The "steps" progress: the lines each engine event adds. A preview (`planning`) says each step
+ * as it is planned (`+ kubernetes:core/v1:Namespace flipt-dev create`); an operation that changes
+ * things says each step when it is done, with its time, or that it failed. Unchanged resources
+ * and the providers' ephemeral status messages are left out, as the CLI's summary leaves them.
+ */
+export class StepProgress {
+  private readonly startedAt = new Map<string, number>();
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly planning: boolean,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  lines(event: EngineEvent): string[] {
+    const pre = event.resourcePreEvent?.metadata;
+    if (pre) {
+      if (pre.op === "same") return [];
+      if (this.planning) return [this.line(pre, () => pre.op)];
+      this.startedAt.set(`${pre.op} ${pre.urn}`, this.now());
+      return [];
+    }
+    const done = event.resOutputsEvent?.metadata;
+    if (done) {
+      if (done.op === "same" || this.planning) return [];
+      const started = this.startedAt.get(`${done.op} ${done.urn}`);
+      const took = started === undefined ? "" : ` (${((this.now() - started) / 1000).toFixed(1)}s)`;
+      return [this.line(done, (w) => `${w.done}${took}`)];
+    }
+    const failed = event.resOpFailedEvent?.metadata;
+    if (failed) return [this.line(failed, (w) => `${w.doing} failed`)];
+    const diagnostic = event.diagnosticEvent;
+    if (diagnostic?.severity === "warning" && !diagnostic.ephemeral) {
+      const message = diagnostic.message.trim();
+      const where = diagnostic.urn ? ` (${diagnostic.urn.split("::")[2]?.split("$").pop()} ${urnName(diagnostic.urn)})` : "";
+      const text = `warning${where}: ${message}`;
+      if (message === "" || this.warned.has(text)) return [];
+      this.warned.add(text);
+      return text.split("\n").map((line, i) => (i === 0 ? line : `  ${line}`));
+    }
+    return [];
+  }
+
+  private line(step: { op: string; urn: string; type: string }, words: (w: { symbol: string; doing: string; done: string }) => string): string {
+    const w = STEP_WORDS[step.op] ?? { symbol: "?", doing: step.op, done: step.op };
+    return `${w.symbol} ${step.type} ${urnName(step.urn)} ${words(w)}`;
+  }
+}
+
 /** SIGINT/SIGTERM to this process cancel the operation: the CLI gets SIGINT, finishes its in-flight steps and saves the state. */
 function cancellation(): AbortController {
   const controller = new AbortController();
@@ -88,14 +170,17 @@ async function run(request: OperationRequest): Promise<OperationResult> {
   const started = Date.now();
   const steps: StepRecord[] = [];
   const diagnostics: { severity: string; message: string }[] = [];
+  const display = request.progress === "steps" ? new StepProgress(request.op === "preview" || request.op === "refresh-preview") : undefined;
   const onEvent = (event: EngineEvent) => {
     const step = stepOf(event);
     if (step) steps.push(step);
     if (event.diagnosticEvent) diagnostics.push({ severity: event.diagnosticEvent.severity, message: event.diagnosticEvent.message });
+    for (const line of display?.lines(event) ?? []) process.stdout.write(`${line}\n`);
   };
   const controller = cancellation();
-  // The engine's own progress lines, as `pulumi up` prints them, for whoever watches this process.
-  const common = { onEvent, onOutput: (out: string) => process.stdout.write(out), color: "never" as const, signal: controller.signal };
+  // For whoever watches this process: the engine's own progress lines, as `pulumi up` prints them, or one line per step.
+  const onOutput = display ? undefined : (out: string) => void process.stdout.write(out);
+  const common = { onEvent, onOutput, color: "never" as const, signal: controller.signal };
   const result = (partial: Partial<OperationResult>): OperationResult => ({
     ok: false,
     stdout: "",

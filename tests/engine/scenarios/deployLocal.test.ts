@@ -65,7 +65,7 @@ afterEach(() => {
 });
 
 describe("deploy:local", () => {
-  it("--once deploys dev, shows the preview and the live objects, destroys it, exits 0 with one summary line, and leaves nothing", async ({ task }) => {
+  it("--once deploys dev, shows the preview and the live objects in under 200 lines, destroys it, exits 0 with one summary line, and leaves nothing", async ({ task }) => {
     const before = snapshot();
     const started = Date.now();
     const run = (running = deployLocal(["--once"]));
@@ -74,7 +74,14 @@ describe("deploy:local", () => {
     figure(task, "dev --once", `${((Date.now() - started) / 1000).toFixed(1)}s`);
     expect(code, output.slice(-4000)).toBe(0);
     expect(summaryLine(output, "dev")).toMatch(/^deploy:local dev: OK; .*up [\d.]+s \(\d+ create\).*live objects ready.*destroy [\d.]+s.*no process or temp dir left$/);
-    expect(output).toContain("== pulumi preview --diff --stack dev");
+    // One line per resource step, as the CLI's display shows them; the whole diff only with --diff.
+    expect(output).toContain("== pulumi preview --stack dev");
+    expect(output).toMatch(/^ {2}\+ kubernetes:core\/v1:Namespace \S+ create$/m);
+    expect(output.split("== pulumi up")[1]).toMatch(/^ {2}\+ kubernetes:apps\/v1:Deployment \S+ created \([\d.]+s\)$/m);
+    expect(output).not.toMatch(/^ {2}\| /m);
+    const lines = output.trimEnd().split("\n").length;
+    figure(task, "lines", String(lines));
+    expect(lines, output).toBeLessThan(200);
     expect(output).toMatch(/kubernetes:context: dev → "local"/);
     // The live-object table: the header and the rows a person checks first.
     expect(output).toMatch(/^KIND +NAMESPACE +NAME +READY$/m);
@@ -113,9 +120,9 @@ describe("deploy:local", () => {
     await expectNothingLeft(before);
   });
 
-  it("Ctrl-C while it waits destroys the stack and stops every process", async ({ task }) => {
+  it("--diff shows the preview's whole diff; Ctrl-C while it waits destroys the stack and stops every process", async ({ task }) => {
     const before = snapshot();
-    const run = (running = deployLocal(["--stack", "pr-1"]));
+    const run = (running = deployLocal(["--stack", "pr-1", "--diff"]));
     await within(waitFor(() => run.output().includes("\nRunning."), { timeoutMs: ONCE_TIMEOUT_MS, what: "Running." }), ONCE_TIMEOUT_MS, "the interactive run to be up", run);
     const interrupted = Date.now();
     // A terminal's Ctrl-C: SIGINT to the foreground job's whole process group.
@@ -125,6 +132,10 @@ describe("deploy:local", () => {
     await within(waitFor(() => summaryLine(run.output(), "pr-1"), { timeoutMs: STOP_TIMEOUT_MS, what: "the summary line" }), STOP_TIMEOUT_MS, "the stop after Ctrl-C", run);
     figure(task, "Ctrl-C to stopped", `${((Date.now() - interrupted) / 1000).toFixed(1)}s`);
     const output = run.output();
+    // The CLI's own `preview --diff` text: each resource's inputs, under its URN.
+    const preview = output.split("== pulumi preview --diff --stack pr-1")[1]?.split("== pulumi up")[0] ?? "";
+    expect(preview).toMatch(/^ {2}\| .*\+ kubernetes:apps\/v1:Deployment: \(create\)$/m);
+    expect(preview).toMatch(/^ {2}\| +\[urn=urn:pulumi:pr-1::/m);
     expect(output).toContain("SIGINT: destroying the stack");
     expect(output).toMatch(/removed \d+ resources/);
     expect(summaryLine(output, "pr-1")).toMatch(/stopped on SIGINT; .*no process or temp dir left$/);
@@ -134,7 +145,7 @@ describe("deploy:local", () => {
   it("SIGTERM to the npm process during up cancels it, destroys what was created and stops every process", async ({ task }) => {
     const before = snapshot();
     const run = (running = deployLocal(["--stack", "pr-1", "--once"]));
-    await within(waitFor(() => /\| .*kubernetes:.* creating/.test(run.output().split("== pulumi up")[1] ?? ""), { timeoutMs: ONCE_TIMEOUT_MS, what: "up creating a Kubernetes object" }), ONCE_TIMEOUT_MS, "up to start creating", run);
+    await within(waitFor(() => /^ {2}\+ kubernetes:\S+ \S+ created/m.test(run.output().split("== pulumi up")[1] ?? ""), { timeoutMs: ONCE_TIMEOUT_MS, what: "up creating Kubernetes objects" }), ONCE_TIMEOUT_MS, "up to start creating", run);
     const terminated = Date.now();
     // As `timeout`, a CI runner or a process manager sends it: to npm alone, which then exits without passing it on.
     process.kill(run.child.pid!, "SIGTERM");
