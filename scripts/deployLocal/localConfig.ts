@@ -3,13 +3,12 @@
  * outside world replaced by this machine's stand-ins for it (the cluster, the Git remote, the
  * cluster's PostgreSQL, Grafana). Pure: the fast tier checks it against each stack file.
  */
-import * as fs from "node:fs";
-import * as yaml from "js-yaml";
 import { isReviewStack, parseSettings } from "../../settings/parse";
 import { readProjectFile } from "../../settings/schema";
 import { isSecureValue, placeholderSecret, readStackConfig, REVIEW_STACK_BASE, stackFileFor } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
 import { PROJECT, StackConfig, stackConfig } from "../lib/engine/engine";
+import { readYamlFile } from "../../settings/yamlFile";
 
 /** What this machine offers in place of the outside world. */
 export interface LocalEndpoints {
@@ -52,7 +51,7 @@ export function stackFileSettings(stack: string): Settings {
 }
 
 function fileConfig(file: string): Record<string, unknown> {
-  return ((yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> }).config ?? {};
+  return ((readYamlFile(file) ?? {}) as { config?: Record<string, unknown> }).config ?? {};
 }
 
 /** The value a key has in the stack, as a user reads it: the file's, or the declared default. */
