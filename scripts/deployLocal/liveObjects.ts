@@ -4,8 +4,7 @@
  * each is ready.
  */
 import { objectNames } from "../../builders/names";
-import { KubeApi, KubeObject } from "../lib/cluster/kubeApi";
-import { checkpointResources } from "../lib/engine/engine";
+import { KubeApi, KubeObject, checkpointResources } from "../lib/localWorld";
 import { fliptFromLiveObjects, RenderedFlipt } from "../lib/fliptProcess";
 
 export interface LiveRow {

@@ -7,7 +7,7 @@ import { isReviewStack, parseSettings } from "../../settings/parse";
 import { readProjectFile } from "../../settings/schema";
 import { isSecureValue, placeholderSecret, readStackConfig, REVIEW_STACK_BASE, stackFileFor } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
-import { PROJECT, StackConfig, stackConfig } from "../lib/engine/engine";
+import { PROJECT, StackConfig, stackConfig } from "../lib/localWorld";
 import { readYamlFile } from "../../settings/yamlFile";
 
 /** What this machine offers in place of the outside world. */

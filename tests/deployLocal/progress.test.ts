@@ -1,7 +1,7 @@
-// Fast tier: the one-line-per-resource progress deploy:local prints for preview, up and destroy (scripts/lib/engine/operation.ts).
+// Fast tier: the one-line-per-resource progress deploy:local prints for preview, up and destroy (scripts/lib/localWorld/engine/operation.ts).
 import { describe, expect, it } from "vitest";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { StepProgress, urnName } from "../../scripts/lib/engine/operation";
+import { StepProgress, urnName } from "../../scripts/lib/localWorld/engine/operation";
 
 const NAMESPACE = "urn:pulumi:dev::flipt-deploy::flipt-deploy:index:FlagPlatform$kubernetes:core/v1:Namespace::flipt-dev";
 const DEPLOYMENT = "urn:pulumi:dev::flipt-deploy::flipt-deploy:index:FlagPlatform$kubernetes:apps/v1:Deployment::flipt";

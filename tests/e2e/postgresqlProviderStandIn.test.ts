@@ -1,4 +1,4 @@
-// Real-service tier, no Flipt: the PostgreSQL provider stand-in (scripts/lib/engine/postgresql-provider-stand-in/)
+// Real-service tier, no Flipt: the PostgreSQL provider stand-in (scripts/lib/localWorld/postgresql-provider-stand-in/)
 // against a real PostgreSQL, with an admin that has only CREATEROLE and CREATEDB, as on a managed server.
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -11,8 +11,8 @@ import * as plugproto from "@pulumi/pulumi/proto/plugin_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseSpec } from "../../builders/database";
-import { PostgresqlStandIn } from "../../scripts/lib/engine/postgresql-provider-stand-in/provider";
-import { PropertyMap, isSecret, reveal } from "../../scripts/lib/engine/postgresql-provider-stand-in/resources";
+import { PostgresqlStandIn } from "../../scripts/lib/localWorld/postgresql-provider-stand-in/provider";
+import { PropertyMap, isSecret, reveal } from "../../scripts/lib/localWorld/postgresql-provider-stand-in/resources";
 import { PostgresServer } from "../../scripts/lib/postgres";
 import { ManagedProcess, Supervisor, waitFor } from "../../scripts/lib/processes";
 import { toolchainPaths } from "../../scripts/toolchain/paths";
@@ -21,7 +21,7 @@ const ADMIN = "platform_admin";
 const ADMIN_PASSWORD = `admin-${randomBytes(8).toString("hex")}`;
 const ROLE_URN = "urn:pulumi:e2e::flipt-deploy::flipt-deploy:index:FliptDatabase$postgresql:index/role:Role::flipt-db-role";
 const DATABASE_URN = "urn:pulumi:e2e::flipt-deploy::flipt-deploy:index:FliptDatabase$postgresql:index/database:Database::flipt-db-database";
-const LAUNCHER = path.join(__dirname, "../../scripts/lib/engine/postgresql-provider-stand-in/pulumi-resource-postgresql");
+const LAUNCHER = path.join(__dirname, "../../scripts/lib/localWorld/postgresql-provider-stand-in/pulumi-resource-postgresql");
 const WAIT_MS = 15_000;
 
 const secret = (value: string) => ({ [specialSigKey]: specialSecretSig, value });

@@ -2,10 +2,11 @@
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { differencesFromLive, secretAsLive } from "./compare";
-import { KUBE_CONTEXTS, kubeconfigDocument } from "../../scripts/lib/cluster/controlPlane";
+import { kubeconfigDocument } from "../../scripts/lib/localWorld/cluster/controlPlane";
+import { KUBE_CONTEXTS } from "../../scripts/lib/localWorld";
 import { engineStack } from "./harness";
-import { stackConfig } from "../../scripts/lib/engine/engine";
-import { generatePassword, passwordInputProblems } from "../../scripts/lib/engine/random-provider-stand-in/passwords";
+import { stackConfig } from "../../scripts/lib/localWorld/engine/engine";
+import { generatePassword, passwordInputProblems } from "../../scripts/lib/localWorld/random-provider-stand-in/passwords";
 
 describe("rendered versus live", () => {
   it.each([
@@ -69,7 +70,7 @@ describe("engine stacks", () => {
   });
 
   it("the kubeconfig has a context for each stack's kubernetes:context", () => {
-    const doc = yaml.load(kubeconfigDocument("https://127.0.0.1:1", "CA", "token")) as { contexts: { name: string }[] };
+    const doc = yaml.load(kubeconfigDocument("https://127.0.0.1:1", "CA", "token", KUBE_CONTEXTS)) as { contexts: { name: string }[] };
     expect(doc.contexts.map((c) => c.name)).toEqual([...KUBE_CONTEXTS]);
   });
 });

@@ -2,6 +2,7 @@
  * The engine tier's shared state: one control plane with the cluster's existing world, one Pulumi
  * engine, and the stacks' settings as render computes them (the expected side of every check).
  */
+import { randomBytes } from "node:crypto";
 import * as yaml from "js-yaml";
 import { RenderedFile, renderSettings } from "../../scripts/lib/renderedStack";
 import { Supervisor } from "../../scripts/lib/processes";
@@ -9,9 +10,7 @@ import { toolchainPaths, ToolchainPaths } from "../../scripts/toolchain/paths";
 import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
-import { KubeObject } from "../../scripts/lib/cluster/kubeApi";
-import { StackConfig, stackConfig, testSecrets } from "../../scripts/lib/engine/engine";
-import { LocalWorld, startLocalWorld } from "../../scripts/lib/engine/world";
+import { KubeObject, LocalWorld, StackConfig, stackConfig, startLocalWorld } from "../../scripts/lib/localWorld";
 
 /** The engine has no PostgreSQL or Grafana provider here: every stack runs in sqlite mode (README). */
 export const ENGINE_OVERRIDES = { databaseMode: "sqlite" } as const;
@@ -23,6 +22,15 @@ export interface EngineStack {
   /** What `npm run render` writes for this stack, parsed. */
   readonly rendered: readonly KubeObject[];
   readonly secrets: Record<string, string>;
+}
+
+/** Test values for the stack file's `secure:` keys: real secrets, unknown to the repository. */
+export function testSecrets(): Record<string, string> {
+  return {
+    gitCredential: `engine-tier-git-token-${randomBytes(12).toString("hex")}`,
+    postgresAdminPassword: "",
+    grafanaToken: "",
+  };
 }
 
 /**

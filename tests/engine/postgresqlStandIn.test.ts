@@ -6,9 +6,9 @@ import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/ru
 import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import { describe, expect, it } from "vitest";
 import { databaseSpec } from "../../builders/database";
-import { configFromVariables, connectionConfig } from "../../scripts/lib/engine/postgresql-provider-stand-in/config";
-import { PostgresqlStandIn, providerInputsOf } from "../../scripts/lib/engine/postgresql-provider-stand-in/provider";
-import { redact } from "../../scripts/lib/engine/postgresql-provider-stand-in/psql";
+import { configFromVariables, connectionConfig } from "../../scripts/lib/localWorld/postgresql-provider-stand-in/config";
+import { PostgresqlStandIn, providerInputsOf } from "../../scripts/lib/localWorld/postgresql-provider-stand-in/provider";
+import { redact } from "../../scripts/lib/localWorld/postgresql-provider-stand-in/psql";
 import {
   DATABASE_FIELDS,
   PropertyMap,
@@ -20,8 +20,8 @@ import {
   plainSpec,
   ROLE_UNSERVED,
   withDefaults,
-} from "../../scripts/lib/engine/postgresql-provider-stand-in/resources";
-import * as sql from "../../scripts/lib/engine/postgresql-provider-stand-in/sql";
+} from "../../scripts/lib/localWorld/postgresql-provider-stand-in/resources";
+import * as sql from "../../scripts/lib/localWorld/postgresql-provider-stand-in/sql";
 
 const secret = (value: string) => ({ [specialSigKey]: specialSecretSig, value });
 const spec = databaseSpec({ host: "db", port: 5432, sslmode: "require", adminUser: "platform_admin", database: "flipt", role: "flipt", connectionLimit: 10 });

@@ -13,7 +13,7 @@ import { CREATED_CONFIG_MAP_SUFFIX, PATCH_ANNOTATIONS, serviceConfigMapName } fr
 import { stackObjectSpecs } from "../../../builders/stackObjects";
 import { evaluationExample } from "../../../scripts/deployLocal/evaluation";
 import { liveFlipt } from "../../../scripts/deployLocal/liveObjects";
-import { checkpointResources } from "../../../scripts/lib/engine/engine";
+import { checkpointResources, NODE_LEASE_SECONDS, NODE_NAME, SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData, KubeObject, managersOf, OperationResult } from "../../../scripts/lib/localWorld";
 import { prepareLocalFlipt, REPOSITORY_FLAGS_ROOT, repositoryFlagsDir } from "../../../scripts/lib/localFlipt";
 import { fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
 import { FLIPT_URL_KEY } from "../../../settings/parse";
@@ -21,12 +21,8 @@ import { ServiceTarget } from "../../../settings/types";
 import { figure } from "../../e2e/harness/summary";
 import { writeArtifact } from "../artifacts";
 import { differencesFromLive, secretAsLive } from "../compare";
-import { NODE_LEASE_SECONDS, NODE_NAME } from "../../../scripts/lib/cluster/controlPlane";
 import { waitFor } from "../../../scripts/lib/processes";
-import { SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData } from "../../../scripts/lib/cluster/existingWorld";
-import { KubeObject, managersOf } from "../../../scripts/lib/cluster/kubeApi";
 import { EngineStack, engineStack, engineStackConfig, EngineWorld, startEngineWorld } from "../harness";
-import { OperationResult } from "../../../scripts/lib/engine/operation";
 
 type Task = Parameters<typeof figure>[0];
 

@@ -12,9 +12,7 @@ import { evaluationExample } from "../../../scripts/deployLocal/evaluation";
 import { liveFlipt } from "../../../scripts/deployLocal/liveObjects";
 import { localStackConfig, LocalStackConfig, stackFileSettings } from "../../../scripts/deployLocal/localConfig";
 import { serveCommittedFlags } from "../../../scripts/deployLocal/servedFlags";
-import { LOCAL_KUBE_CONTEXT } from "../../../scripts/lib/cluster/controlPlane";
-import { checkpointResources } from "../../../scripts/lib/engine/engine";
-import { OperationResult } from "../../../scripts/lib/engine/operation";
+import { LOCAL_KUBE_CONTEXT, checkpointResources, OperationResult } from "../../../scripts/lib/localWorld";
 import { FliptProcess } from "../../../scripts/lib/fliptProcess";
 import { repositoryFlagsDir } from "../../../scripts/lib/localFlipt";
 import { freePort } from "../../../scripts/lib/processes";
@@ -41,7 +39,7 @@ let flagsUrl: string;
 beforeAll(async () => {
   env = await startEngineWorld([], { postgresAdmin: ADMIN });
   // The stacks' world: prod's and dev's services (the same ones) and the monitoring namespace.
-  const { createExistingWorld } = await import("../../../scripts/lib/cluster/existingWorld");
+  const { createExistingWorld } = await import("../../../scripts/lib/localWorld");
   await createExistingWorld(env.cluster.api, env.paths.prometheusOperatorCrdDir, [PROD_SETTINGS, DEV_SETTINGS]);
   const flags = await serveCommittedFlags(env.supervisor, env.paths.gitBin, PROD_SETTINGS);
   flagsUrl = flags.url;

@@ -9,15 +9,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { freePort, Supervisor, waitFor } from "../processes";
-import { ToolchainPaths } from "../../toolchain/paths";
+import { freePort, Supervisor, waitFor } from "../../processes";
+import { ToolchainPaths } from "../../../toolchain/paths";
 import { KubeApi, KubeObject } from "./kubeApi";
-import { makeClusterPki } from "./pki";
+import { ADMIN_USER, CLUSTER_NAME, makeClusterPki } from "./pki";
 
-/** The context `deploy:local` puts in place of a stack's `kubernetes:context`. */
-export const LOCAL_KUBE_CONTEXT = "local";
-/** Contexts of the kubeconfig: the stacks' `kubernetes:context` values and the local one, all pointing at this cluster. */
-export const KUBE_CONTEXTS = ["dev", "prod", LOCAL_KUBE_CONTEXT] as const;
 export const NODE_NAME = "kwok-node-0";
 /** kwok renews the node's Lease well within this; kube-controller-manager reads it as the heartbeat. */
 export const NODE_LEASE_SECONDS = 40;
@@ -34,15 +30,16 @@ export interface Cluster {
   readonly startMs: number;
 }
 
-export function kubeconfigDocument(server: string, caCert: string, token: string): string {
-  const contexts = KUBE_CONTEXTS.map((name) => ({ name, context: { cluster: "engine-tier", user: "engine-tier-admin" } }));
+/** A kubeconfig whose `contexts` (the first is current) all point at this cluster as its administrator. */
+export function kubeconfigDocument(server: string, caCert: string, token: string, contextNames: readonly string[]): string {
+  const contexts = contextNames.map((name) => ({ name, context: { cluster: CLUSTER_NAME, user: ADMIN_USER } }));
   return yaml.dump({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: "engine-tier", cluster: { server, "certificate-authority-data": Buffer.from(caCert).toString("base64") } }],
-    users: [{ name: "engine-tier-admin", user: { token } }],
+    clusters: [{ name: CLUSTER_NAME, cluster: { server, "certificate-authority-data": Buffer.from(caCert).toString("base64") } }],
+    users: [{ name: ADMIN_USER, user: { token } }],
     contexts,
-    "current-context": KUBE_CONTEXTS[0],
+    "current-context": contextNames[0],
   });
 }
 
@@ -51,13 +48,13 @@ async function startEtcd(supervisor: Supervisor, paths: ToolchainPaths, dir: str
   const clientUrl = `http://127.0.0.1:${client}`;
   const peerUrl = `http://127.0.0.1:${peer}`;
   const etcd = supervisor.spawn("etcd", paths.etcdBin, [
-    "--name=engine-tier",
+    `--name=${CLUSTER_NAME}`,
     `--data-dir=${path.join(dir, "etcd")}`,
     `--listen-client-urls=${clientUrl}`,
     `--advertise-client-urls=${clientUrl}`,
     `--listen-peer-urls=${peerUrl}`,
     `--initial-advertise-peer-urls=${peerUrl}`,
-    `--initial-cluster=engine-tier=${peerUrl}`,
+    `--initial-cluster=${CLUSTER_NAME}=${peerUrl}`,
     "--log-level=warn",
   ], { logFile: path.join(dir, "etcd.log") });
   await waitFor(
@@ -89,9 +86,10 @@ function simulatedNode(): KubeObject {
   };
 }
 
-export async function startCluster(supervisor: Supervisor, paths: ToolchainPaths): Promise<Cluster> {
+/** Starts the control plane and its node; the kubeconfig has a context per name in `contexts`. */
+export async function startCluster(supervisor: Supervisor, paths: ToolchainPaths, contexts: readonly string[]): Promise<Cluster> {
   const started = Date.now();
-  const dir = supervisor.tempDir("flipt-engine-cluster");
+  const dir = supervisor.tempDir("flipt-local-cluster");
   const pki = makeClusterPki(path.join(dir, "pki"));
   const log = (name: string) => ({ logFile: path.join(dir, `${name}.log`) });
 
@@ -129,7 +127,7 @@ export async function startCluster(supervisor: Supervisor, paths: ToolchainPaths
   );
 
   const kubeconfig = path.join(dir, "kubeconfig");
-  fs.writeFileSync(kubeconfig, kubeconfigDocument(server, fs.readFileSync(pki.caCert, "utf8"), pki.adminToken), { mode: 0o600 });
+  fs.writeFileSync(kubeconfig, kubeconfigDocument(server, fs.readFileSync(pki.caCert, "utf8"), pki.adminToken, contexts), { mode: 0o600 });
 
   const controllerManager = supervisor.spawn("kube-controller-manager", paths.kubeControllerManagerBin, [
     `--kubeconfig=${kubeconfig}`,

@@ -6,8 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { waitFor } from "../processes";
-import { ServiceTarget, Settings } from "../../../settings/types";
+import { waitFor } from "../../processes";
+import { ServiceTarget, Settings } from "../../../../settings/types";
 import { KubeApi, KubeObject } from "./kubeApi";
 
 /** The field manager of the services' own configuration. */

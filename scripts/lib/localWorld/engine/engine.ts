@@ -10,18 +10,18 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { ManagedProcess, Supervisor } from "../processes";
-import { ToolchainPaths } from "../../toolchain/paths";
-import { projectDir, readProjectFile } from "../../../settings/schema";
-import { isSecureValue, stackFileFor } from "../../../settings/stackFiles";
+import { ManagedProcess, Supervisor } from "../../processes";
+import { ToolchainPaths } from "../../../toolchain/paths";
+import { projectDir, readProjectFile } from "../../../../settings/schema";
+import { isSecureValue, stackFileFor } from "../../../../settings/stackFiles";
 import { OperationKind, OperationRequest, OperationResult, Progress } from "./operation";
-import { readYamlFile } from "../../../settings/yamlFile";
+import { readYamlFile } from "../../../../settings/yamlFile";
 
 export const PROJECT = readProjectFile().name;
 /** The providers the program needs that cannot be had here, and where each one's stand-in lives. */
 export const STAND_IN_PROVIDERS = [
-  { plugin: "pulumi-resource-random", dir: path.join(__dirname, "random-provider-stand-in") },
-  { plugin: "pulumi-resource-postgresql", dir: path.join(__dirname, "postgresql-provider-stand-in") },
+  { plugin: "pulumi-resource-random", dir: path.join(__dirname, "..", "random-provider-stand-in") },
+  { plugin: "pulumi-resource-postgresql", dir: path.join(__dirname, "..", "postgresql-provider-stand-in") },
 ] as const;
 const OPERATION_SCRIPT = path.join(__dirname, "operation.ts");
 /** Node with tsx's loader in the same process: a signal reaches the operation itself, with no tsx process between to relay it. */
@@ -94,15 +94,6 @@ export function standInProviders(searchPath: string | undefined): { dirs: string
   return { dirs, notes };
 }
 
-/** Test values for the stack file's `secure:` keys: real secrets, unknown to the repository. */
-export function testSecrets(): Record<string, string> {
-  return {
-    gitCredential: `engine-tier-git-token-${randomBytes(12).toString("hex")}`,
-    postgresAdminPassword: "",
-    grafanaToken: "",
-  };
-}
-
 /**
  * The configuration `pulumi stack init <stack> --copy-config-from <from>` and `pulumi config set`
  * would give: every plain value of `from`'s stack file (a review stack's is dev's), `overrides`
@@ -164,7 +155,7 @@ function writeStackFile(workDir: string, stack: string, plain: Record<string, un
 }
 
 export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kubeconfig: string): Engine {
-  const dir = supervisor.tempDir("flipt-engine-pulumi");
+  const dir = supervisor.tempDir("flipt-local-pulumi");
   const [home, state, workDir] = ["home", "state", "work"].map((name) => path.join(dir, name));
   for (const d of [home, state, workDir]) fs.mkdirSync(d);
   fs.copyFileSync(path.join(projectDir, "Pulumi.yaml"), path.join(workDir, "Pulumi.yaml"));

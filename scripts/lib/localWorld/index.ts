@@ -1,18 +1,22 @@
 /**
- * The local world a stack is deployed into on this machine: a control plane on loopback (etcd,
- * kube-apiserver, controller-manager, scheduler, kwok as the node) holding what the stacks expect
- * to find (existingWorld.ts), optionally a PostgreSQL standing in for the cluster's, and the real
- * Pulumi engine pointed at that cluster. The engine tier and `deploy:local` both start it.
+ * The local world: the one face of what a stack is deployed into on this machine. `startLocalWorld`
+ * starts a control plane on loopback (cluster/: etcd, kube-apiserver, controller-manager,
+ * scheduler, kwok as the node) holding what the stacks expect to find (cluster/existingWorld.ts),
+ * optionally a PostgreSQL standing in for the cluster's, and the real Pulumi engine pointed at it
+ * (engine/: the CLI, a local state backend, one Automation API operation per process, with the
+ * provider stand-ins beside it for the plugins this machine cannot have). `deploy:local`, the
+ * engine tier and the bench use this module only; its parts are imported directly by their own
+ * unit tests. Everything runs under the caller's Supervisor, which stops it (also after a failed start).
  */
 import { randomBytes } from "node:crypto";
 import { quoteIdent, quoteLiteral } from "../../../builders/database";
 import { Settings } from "../../../settings/types";
 import { ToolchainPaths } from "../../toolchain/paths";
-import { Cluster, startCluster } from "../cluster/controlPlane";
-import { createExistingWorld, ExistingWorld } from "../cluster/existingWorld";
+import { Cluster, startCluster } from "./cluster/controlPlane";
+import { createExistingWorld, ExistingWorld } from "./cluster/existingWorld";
 import { PostgresServer } from "../postgres";
 import { Supervisor } from "../processes";
-import { Engine, prepareEngine } from "./engine";
+import { Engine, prepareEngine } from "./engine/engine";
 
 /** The cluster's PostgreSQL on this machine, and the administrator the stacks' provider connects as. */
 export interface ClusterPostgres {
@@ -35,7 +39,14 @@ export interface LocalWorld {
   readonly existing: ExistingWorld;
   readonly engine: Engine;
   readonly postgres?: ClusterPostgres;
+  /** The kubeconfig file: a context per name in KUBE_CONTEXTS, each the cluster's administrator. */
+  readonly kubeconfig: string;
 }
+
+/** The context `deploy:local` puts in place of a stack's `kubernetes:context`. */
+export const LOCAL_KUBE_CONTEXT = "local";
+/** Contexts of the kubeconfig: the stack files' `kubernetes:context` values and the local one, all pointing at this cluster. */
+export const KUBE_CONTEXTS = ["dev", "prod", LOCAL_KUBE_CONTEXT] as const;
 
 /** The statement that makes the stacks' administrator: what a managed PostgreSQL's admin may do, no more. */
 export function clusterAdminSql(user: string, password: string): string {
@@ -52,9 +63,16 @@ async function startClusterPostgres(supervisor: Supervisor, paths: ToolchainPath
 /** Starts everything under `supervisor`; the caller stops it with `supervisor.stopAll()`, also after a failure here. */
 export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
   const { supervisor, paths } = options;
-  const cluster = await startCluster(supervisor, paths);
+  const cluster = await startCluster(supervisor, paths, KUBE_CONTEXTS);
   const existing = await createExistingWorld(cluster.api, paths.prometheusOperatorCrdDir, options.stacks);
   const postgres = options.postgresAdmin === undefined ? undefined : await startClusterPostgres(supervisor, paths, options.postgresAdmin);
   const engine = prepareEngine(supervisor, paths, cluster.kubeconfig);
-  return { cluster, existing, engine, postgres };
+  return { cluster, existing, engine, postgres, kubeconfig: cluster.kubeconfig };
 }
+
+// What the callers use of the parts, so that they import this face only.
+export { NODE_LEASE_SECONDS, NODE_NAME, type Cluster } from "./cluster/controlPlane";
+export { createExistingWorld, SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData, type ExistingWorld } from "./cluster/existingWorld";
+export { KubeApi, managersOf, type KubeObject } from "./cluster/kubeApi";
+export { checkpointResources, PROJECT, stackConfig, type Engine, type StackConfig, type StateResource } from "./engine/engine";
+export type { OperationKind, OperationResult } from "./engine/operation";

@@ -8,6 +8,10 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+/** The cluster's and its administrator's names in the kubeconfig, the certificates and etcd. */
+export const CLUSTER_NAME = "flipt-deploy-local";
+export const ADMIN_USER = `${CLUSTER_NAME}-admin`;
+
 export interface ClusterPki {
   readonly caCert: string;
   readonly caKey: string;
@@ -28,7 +32,7 @@ const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-n
 export function makeClusterPki(dir: string): ClusterPki {
   fs.mkdirSync(dir, { recursive: true });
   const file = (name: string) => path.join(dir, name);
-  openssl(["req", "-x509", ...EC_KEY, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=flipt-deploy-engine-tier-ca"], dir);
+  openssl(["req", "-x509", ...EC_KEY, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", `/CN=${CLUSTER_NAME}-ca`], dir);
   openssl(["req", ...EC_KEY, "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver"], dir);
   fs.writeFileSync(
     file("apiserver.ext"),
@@ -39,7 +43,7 @@ export function makeClusterPki(dir: string): ClusterPki {
   openssl(["pkey", "-in", "service-account.key", "-pubout", "-out", "service-account.pub"], dir);
   const adminToken = randomBytes(24).toString("hex");
   // token,user,uid,"group1,group2"
-  fs.writeFileSync(file("tokens.csv"), `${adminToken},engine-tier-admin,engine-tier-admin,"system:masters"\n`, { mode: 0o600 });
+  fs.writeFileSync(file("tokens.csv"), `${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, { mode: 0o600 });
   return {
     caCert: file("ca.crt"),
     caKey: file("ca.key"),

@@ -1,6 +1,6 @@
 /**
  * One Pulumi operation on one stack through the Automation API, in a process of its own:
- * `tsx scripts/lib/engine/operation.ts <request.json> <result.json>`.
+ * `tsx scripts/lib/localWorld/engine/operation.ts <request.json> <result.json>`.
  *
  * The program is the repository's index.ts, imported by an inline program: the Pulumi CLI talks
  * to @pulumi/pulumi's in-process language server (`--client`), because no pulumi-language-nodejs
@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigMap, EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { projectDir } from "../../../settings/schema";
+import { projectDir } from "../../../../settings/schema";
 
 /** `refresh-preview` is `pulumi refresh --preview-only`: the drift between the state and the live objects. */
 export type OperationKind = "preview" | "up" | "destroy" | "refresh" | "refresh-preview";
