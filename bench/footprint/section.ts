@@ -3,7 +3,7 @@
  * runs the evaluation section shares), for prod with Git storage, dev and database storage, and
  * whether dev's and prod's requests and limits fit them.
  */
-import { stackSettings } from "../../scripts/lib/localFlipt";
+import { readStack } from "../../settings/stackFiles";
 import { Row, formatMiB, formatMicros, formatRate, formatWindowFootprint } from "../lib/format";
 import type { TargetRun } from "../lib/loadRuns";
 import type { WindowFootprint } from "../lib/processFootprint";
@@ -83,7 +83,7 @@ export const footprintSection: Section<FootprintResults> = {
     const [ours, database, dev] = await loadRuns.runs([TARGETS.ours, TARGETS.database, TARGETS.dev], MEASURE);
     return {
       runs: [ours, dev, database].map(footprintRun),
-      fits: [stackFit("dev", stackSettings("dev").resources, dev), stackFit("prod", stackSettings("prod").resources, ours)],
+      fits: [stackFit("dev", readStack("dev").settings.resources, dev), stackFit("prod", readStack("prod").settings.resources, ours)],
       notes: FOOTPRINT_NOTES,
     };
   },

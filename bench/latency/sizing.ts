@@ -2,7 +2,7 @@
  * Sizing from the latency section's capacity per core: evaluations per second per pod at dev's and
  * prod's CPU limits, and the replicas a stated peak needs at a planned share of that capacity.
  */
-import { stackSettings } from "../../scripts/lib/localFlipt";
+import { readStack } from "../../settings/stackFiles";
 import { quantityValue } from "../../settings/validators";
 import type { Storage } from "../lib/targets";
 import type { RequestKind } from "../load/vegeta";
@@ -55,7 +55,7 @@ export function sizingFor(runs: readonly KindRun[], storage: Storage, assumption
     const perCore = spread.capacityRequestsPerSecond.median * spread.flagsPerRequest;
     if (!(perCore > 0)) continue;
     byKind[spread.kind] = ["dev", "prod"].map((stack) => {
-      const settings = stackSettings(stack);
+      const settings = readStack(stack).settings;
       const cpuLimit = quantityValue(settings.resources.limits.cpu);
       if (cpuLimit === undefined) throw new Error(`${stack} cpuLimit ${JSON.stringify(settings.resources.limits.cpu)} is not a Kubernetes quantity`);
       return stackSizing(stack, cpuLimit * 1000, settings.replicas, perCore, assumptions);

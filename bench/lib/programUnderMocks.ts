@@ -5,7 +5,7 @@
  * The same approach as tests/program/harness.ts, without vitest.
  */
 import { ConfigInput } from "../../settings/parse";
-import { readStackConfig } from "../../settings/stackFiles";
+import { readStack } from "../../settings/stackFiles";
 
 const standInSecret = (key: string) => `bench-${key}-secret`;
 
@@ -50,5 +50,5 @@ export async function runUnderMocks(input: ConfigInput): Promise<{ resources: nu
 
 /** A stack's own configuration, secure values replaced by stand-ins. */
 export function standInStackConfig(stack: string): ConfigInput {
-  return readStackConfig(stack, standInSecret);
+  return readStack(stack, { secretStandIn: standInSecret }).configInput;
 }

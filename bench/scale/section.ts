@@ -4,7 +4,7 @@
  * (findings.ts); the chart beside the results file (chart.ts), the rows of the table and what
  * fails the run (report.ts).
  */
-import { stackSettings } from "../../scripts/lib/localFlipt";
+import { readStack } from "../../settings/stackFiles";
 import { chartFileBeside, writeChart } from "../lib/chart";
 import { errorMessage } from "../lib/outcome";
 import { LOAD_STACK, fliptVersion } from "../lib/targets";
@@ -17,7 +17,7 @@ import { SCALE_TITLE, scaleProblems, scaleRows } from "./report";
 async function measureWithChart({ supervisor, tools, options, pinning, log }: SectionContext): Promise<ScaleResults> {
   const profile = SCALE_PROFILES[options.quick ? "quick" : "full"];
   log(`scale: Flipt on CPU ${pinning.flipt}, vegeta, ghz and the harness on CPU ${pinning.generator}; flags ${profile.flagCounts.join(", ")}; history ${profile.historyCommits.join(", ")} commits at ${profile.historyFlags} flags`);
-  const measured = await measureScale(supervisor, tools, profile, stackSettings(LOAD_STACK), pinning, log);
+  const measured = await measureScale(supervisor, tools, profile, readStack(LOAD_STACK).settings, pinning, log);
   const file = chartFileBeside(options.out, "scale");
   try {
     const rows = measured.flipt.filter(isMeasuredRow);

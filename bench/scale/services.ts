@@ -7,15 +7,14 @@
  */
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { stackConfig, startLocalWorld, type LocalWorld } from "../../scripts/lib/localWorld";
+import { startLocalWorld, type LocalWorld } from "../../scripts/lib/localWorld";
 import { Supervisor } from "../../scripts/lib/processes";
 import type { ToolchainPaths } from "../../scripts/toolchain/paths";
-import { parseSettings } from "../../settings/parse";
 import { projectDir } from "../../settings/schema";
-import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
+import { readStack } from "../../settings/stackFiles";
 import type { Settings } from "../../settings/types";
 import { runMeasured } from "./measuredProcess";
-import { SERVICES_BASE_STACK, serviceEntries, withServices } from "./servicesTargets";
+import { SERVICES_BASE_STACK, serviceEntries } from "./servicesTargets";
 
 export type ServiceProgramCommand = "render" | "mocks";
 
@@ -137,9 +136,7 @@ async function measurePrograms(supervisor: Supervisor, counts: readonly number[]
 
 /** dev's settings as the engine deploys them (sqlite), with `count` generated services; 0 keeps the file's own. */
 function stackSettings(count: number): Settings {
-  const input = readStackConfig(SERVICES_BASE_STACK, placeholderSecret);
-  const values = { ...input.values, ...ENGINE_VALUES };
-  return parseSettings(count === 0 ? { ...input, values } : withServices({ ...input, values }, count));
+  return readStack(SERVICES_BASE_STACK, { values: count === 0 ? ENGINE_VALUES : { ...ENGINE_VALUES, services: serviceEntries(count) } }).settings;
 }
 
 /** Values for the stack file's `secure:` keys; none reaches a real service in these rows (kwok runs no pods). */
@@ -148,7 +145,7 @@ function measurementSecrets(): Record<string, string> {
 }
 
 async function engineRow(world: LocalWorld, services: number, log: (line: string) => void): Promise<ServiceEngineRow> {
-  const config = stackConfig(SERVICES_BASE_STACK, { ...ENGINE_VALUES, services: serviceEntries(services) }, measurementSecrets());
+  const config = readStack(SERVICES_BASE_STACK, { values: { ...ENGINE_VALUES, services: serviceEntries(services) } }).engineConfig(measurementSecrets());
   const row: { -readonly [K in keyof ServiceEngineRow]: ServiceEngineRow[K] } = {
     services,
     previewSeconds: null,

@@ -12,12 +12,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderSettings } from "../../scripts/lib/renderedStack";
 import { parseSettings } from "../../settings/parse";
-import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
+import { readStack } from "../../settings/stackFiles";
 import { runUnderMocks, standInStackConfig } from "../lib/programUnderMocks";
 import { SERVICES_BASE_STACK, withServices } from "./servicesTargets";
 
 function render(count: number, out: string): Record<string, unknown> {
-  const files = renderSettings(parseSettings(withServices(readStackConfig(SERVICES_BASE_STACK, placeholderSecret), count)));
+  const files = renderSettings(parseSettings(withServices(readStack(SERVICES_BASE_STACK).configInput, count)));
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   for (const { file, content } of files) fs.writeFileSync(path.join(out, file), content);

@@ -6,8 +6,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseSettings } from "../../settings/parse";
-import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
+import { readStack } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
 import { renderStack } from "./renderedStack";
 import { ENVIRONMENTS, environmentDirectory, FLAGS_ROOT, type Environment } from "../flags/environments";
@@ -64,10 +63,6 @@ export function repositoryFlagsDir(environment: Environment): string {
 /** This repository's flags root, with a directory per environment. */
 export const REPOSITORY_FLAGS_ROOT = path.join(projectDir, FLAGS_ROOT);
 
-export function stackSettings(stack: string): Settings {
-  return parseSettings(readStackConfig(stack, placeholderSecret));
-}
-
 function randomSecret(): string {
   return randomBytes(24).toString("base64url");
 }
@@ -77,7 +72,7 @@ export type { FlagsServer } from "./flagsServer";
 /** Sets everything up and starts the Git server; Flipt is prepared but not started (call flipt.start()). */
 export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<LocalFlipt> {
   const { supervisor } = options;
-  const settings = stackSettings(options.stack);
+  const settings = readStack(options.stack).settings;
   const dir = supervisor.tempDir(`flipt-${options.stack}`);
   const dataDir = path.join(dir, "data");
   fs.mkdirSync(dataDir, { recursive: true });

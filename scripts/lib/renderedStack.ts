@@ -10,8 +10,7 @@ import { dashboardJson, dashboardUid } from "../../builders/dashboard";
 import { ObjectSpec } from "../../builders/kubernetes";
 import { PATCH_ANNOTATIONS } from "../../builders/serviceConfig";
 import { stackObjectSpecs } from "../../builders/stackObjects";
-import { parseSettings } from "../../settings/parse";
-import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
+import { placeholderSecret, readStack } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
 import { UserError } from "../../settings/userError";
 
@@ -51,7 +50,7 @@ export function renderSettings(settings: Settings): RenderedFile[] {
 }
 
 export function renderStack(stack: string): RenderedFile[] {
-  return renderSettings(parseSettings(readStackConfig(stack, placeholderSecret)));
+  return renderSettings(readStack(stack).settings);
 }
 
 /**

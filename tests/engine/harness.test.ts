@@ -5,7 +5,7 @@ import { differencesFromLive, secretAsLive } from "./compare";
 import { kubeconfigDocument } from "../../scripts/lib/localWorld/cluster/controlPlane";
 import { KUBE_CONTEXTS } from "../../scripts/lib/localWorld";
 import { engineStack } from "./harness";
-import { stackConfig } from "../../scripts/lib/localWorld/engine/engine";
+import { readStack } from "../../settings/stackFiles";
 import { generatePassword, passwordInputProblems } from "../../scripts/lib/localWorld/random-provider-stand-in/passwords";
 
 describe("rendered versus live", () => {
@@ -55,7 +55,7 @@ describe("random provider stand-in (test only)", () => {
 
 describe("engine stacks", () => {
   it("copy dev's plain configuration, replace its secret placeholders, and apply the sqlite override", () => {
-    const config = stackConfig("pr-9", { databaseMode: "sqlite" }, { gitCredential: "g", postgresAdminPassword: "", grafanaToken: "" });
+    const config = readStack("pr-9", { values: { databaseMode: "sqlite" } }).engineConfig({ gitCredential: "g", postgresAdminPassword: "", grafanaToken: "" });
     expect(config.plain["kubernetes:context"]).toBe("dev");
     expect(config.plain["flipt-deploy:databaseMode"]).toBe("sqlite");
     expect(config.plain["flipt-deploy:gitPollInterval"]).toBe("10s");

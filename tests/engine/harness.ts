@@ -7,10 +7,9 @@ import * as yaml from "js-yaml";
 import { RenderedFile, renderSettings } from "../../scripts/lib/renderedStack";
 import { Supervisor } from "../../scripts/lib/processes";
 import { toolchainPaths, ToolchainPaths } from "../../scripts/toolchain/paths";
-import { parseSettings } from "../../settings/parse";
-import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
+import { readStack, type StackConfig } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
-import { KubeObject, LocalWorld, StackConfig, stackConfig, startLocalWorld } from "../../scripts/lib/localWorld";
+import { KubeObject, LocalWorld, startLocalWorld } from "../../scripts/lib/localWorld";
 
 /** The engine has no PostgreSQL or Grafana provider here: every stack runs in sqlite mode (README). */
 export const ENGINE_OVERRIDES = { databaseMode: "sqlite" } as const;
@@ -38,16 +37,14 @@ export function testSecrets(): Record<string, string> {
  * stack's `from` is dev; by default a stack's own file), the sqlite override, then `overrides`.
  */
 export function engineStackConfig(name: string, overrides: Record<string, unknown> = {}, from = name, secrets = testSecrets()) {
-  const values = { ...ENGINE_OVERRIDES, ...overrides };
-  return { name, values, secrets, config: stackConfig(from, values, secrets) };
+  const input = readStack(from, { name, values: { ...ENGINE_OVERRIDES, ...overrides } });
+  return { name, input, secrets, config: input.engineConfig(secrets) };
 }
 
 /** engineStackConfig, plus the settings and rendered objects the program should produce from it. */
 export function engineStack(name: string, overrides: Record<string, unknown> = {}, from = name, secrets = testSecrets()): EngineStack {
-  const { values, config } = engineStackConfig(name, overrides, from, secrets);
-  const input = readStackConfig(from, placeholderSecret);
-  const settings = parseSettings({ ...input, stack: name, values: { ...input.values, ...values } });
-  return { name, config, settings, rendered: renderedObjects(renderSettings(settings)), secrets };
+  const { input, config } = engineStackConfig(name, overrides, from, secrets);
+  return { name, config, settings: input.settings, rendered: renderedObjects(renderSettings(input.settings)), secrets };
 }
 
 export function renderedObjects(files: readonly RenderedFile[]): KubeObject[] {

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { environmentDirectory, ENVIRONMENTS, FLAGS_ROOT } from "../../scripts/flags/environments";
 import { FlagsRepository, gitEnv } from "../../scripts/lib/flagsRepository";
-import { isFlagsRoot, repositoryFlagsDir, REPOSITORY_FLAGS_ROOT, stackSettings } from "../../scripts/lib/localFlipt";
+import { isFlagsRoot, repositoryFlagsDir, REPOSITORY_FLAGS_ROOT } from "../../scripts/lib/localFlipt";
+import { readStack } from "../../settings/stackFiles";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "flags-repository-test-"));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -22,11 +23,11 @@ describe("the served repository of the local harness", () => {
   });
 
   test("one repository holds every environment where each stack's gitDirectory points", () => {
-    const settings = stackSettings("prod");
+    const settings = readStack("prod").settings;
     const repository = new FlagsRepository({ gitBin: "git", projectRoot: path.join(scratch, "git"), name: "flags.git", workDir: scratch, ref: "main", directory: settings.git.directory });
     repository.init(REPOSITORY_FLAGS_ROOT, FLAGS_ROOT);
     for (const environment of ENVIRONMENTS) {
-      const directory = stackSettings(environment).git.directory;
+      const directory = readStack(environment).settings.git.directory;
       expect(directory).toBe(environmentDirectory(environment));
       expect(servedFiles(repository, directory)).toEqual(fs.readdirSync(repositoryFlagsDir(environment)).sort().map((f) => `${directory}/${f}`));
     }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { kneeOf, quantityMiB, scaleFindings, scaleLimits } from "../../../bench/scale/findings";
 import { findingText } from "../../../bench/scale/report";
-import { stackSettings } from "../../../scripts/lib/localFlipt";
 import { LIMITS, ROWS, row } from "./rows";
+import { readStack } from "../../../settings/stackFiles";
 
 describe("scale findings: the first size over each limit a user would care about", () => {
   const findings = scaleFindings(ROWS, [{ flags: 1_000, historyCommits: 10_000, branch: "main", error: "start timed out" }, row(1_000, { start: 2.1, rss: 269, rssAfter: 400, sync: 0.5, p99: 4 }, 10_000)], LIMITS);
@@ -35,7 +35,7 @@ describe("scale findings: the first size over each limit a user would care about
 
 describe("scale limits come from the prod stack's own settings", () => {
   it("reads the memory limit and request and the poll interval of Pulumi.prod.yaml", () => {
-    const prod = stackSettings("prod");
+    const prod = readStack("prod").settings;
     const limits = scaleLimits(prod);
     expect(limits.memoryLimitMiB).toBe(quantityMiB(prod.resources.limits.memory));
     expect(limits.pollIntervalSeconds).toBe(prod.git.pollIntervalSeconds);

@@ -4,13 +4,14 @@
  * DatabaseSpec that feeds the @pulumi/postgresql resources.
  */
 import { databaseSpec, databaseSpecSql, postgresUrl } from "../../../builders/database";
-import { LocalFlipt, prepareLocalFlipt, repositoryFlagsDir, REPOSITORY_FLAGS_ROOT, stackSettings } from "../../../scripts/lib/localFlipt";
+import { LocalFlipt, prepareLocalFlipt, repositoryFlagsDir, REPOSITORY_FLAGS_ROOT } from "../../../scripts/lib/localFlipt";
 import { environmentOfStack } from "../../../settings/parse";
 import { Supervisor } from "../../../scripts/lib/processes";
 import { describe } from "vitest";
 import { ToolchainPaths, fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
 import { PostgresSettings } from "../../../settings/types";
 import { PostgresServer } from "../../../scripts/lib/postgres";
+import { readStack } from "../../../settings/stackFiles";
 
 /** Why the Flipt server cannot run on this machine (see scripts/toolchain/setup.sh), or undefined. */
 export const FLIPT_UNAVAILABLE = fliptUnavailableReason(toolchainPaths());
@@ -68,7 +69,7 @@ export async function startStack(options: StackOptions): Promise<E2EStack> {
     let postgresSettings: PostgresSettings | undefined;
     let dbUrl: string | undefined;
     if (options.database === "postgres") {
-      const settings = stackSettings(STACK);
+      const settings = readStack(STACK).settings;
       if (!settings.database.postgres) throw new Error(`stack ${STACK} does not use PostgreSQL`);
       postgres = await PostgresServer.start(supervisor, { pgBinDir: tools.pgBinDir, superuserPassword: SUPERUSER_PASSWORD });
       postgresSettings = testPostgresSettings(settings.database.postgres, postgres);

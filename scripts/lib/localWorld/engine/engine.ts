@@ -13,11 +13,11 @@ import * as yaml from "js-yaml";
 import { ManagedProcess, Supervisor } from "../../processes";
 import { ToolchainPaths } from "../../../toolchain/paths";
 import { projectDir, readProjectFile } from "../../../../settings/schema";
-import { isSecureValue, stackFileFor } from "../../../../settings/stackFiles";
+import type { StackConfig } from "../../../../settings/stackFiles";
 import { OperationKind, OperationRequest, OperationResult, Progress } from "./operation";
 import { readYamlFile } from "../../../../settings/yamlFile";
 
-export const PROJECT = readProjectFile().name;
+const PROJECT = readProjectFile().name;
 /** The providers the program needs that cannot be had here, and where each one's stand-in lives. */
 export const STAND_IN_PROVIDERS = [
   { plugin: "pulumi-resource-random", dir: path.join(__dirname, "..", "random-provider-stand-in") },
@@ -31,11 +31,6 @@ const OPERATION_TIMEOUT_MS = 12 * 60_000;
 /** A CLI command without a program (state, stack export) is quick. */
 const CLI_TIMEOUT_MS = 60_000;
 
-/** A stack's configuration: plain values as a stack file holds them, and secrets to set encrypted. */
-export interface StackConfig {
-  readonly plain: Record<string, unknown>;
-  readonly secrets: Record<string, string>;
-}
 
 export interface RunOptions {
   /** `--diff`: the detailed diff a PR comment carries. */
@@ -92,28 +87,6 @@ export function standInProviders(searchPath: string | undefined): { dirs: string
     } else notes.push(`${plugin}: none (no real plugin on PATH and no stand-in at ${path.relative(projectDir, dir)})`);
   }
   return { dirs, notes };
-}
-
-/**
- * The configuration `pulumi stack init <stack> --copy-config-from <from>` and `pulumi config set`
- * would give: every plain value of `from`'s stack file (a review stack's is dev's), `overrides`
- * on top, and `secrets` in place of the file's placeholders.
- */
-export function stackConfig(from: string, overrides: Record<string, unknown>, secrets: Record<string, string>): StackConfig {
-  const file = stackFileFor(from);
-  const doc = (readYamlFile(file) ?? {}) as { config?: Record<string, unknown> };
-  const plain: Record<string, unknown> = {};
-  const secretValues: Record<string, string> = {};
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (!isSecureValue(value)) plain[key] = value;
-    else {
-      const short = key.slice(key.indexOf(":") + 1);
-      if (!(short in secrets)) throw new Error(`no test value for the secret ${key} of ${path.basename(file)}`);
-      secretValues[key] = secrets[short];
-    }
-  }
-  for (const [key, value] of Object.entries(overrides)) plain[key.includes(":") ? key : `${PROJECT}:${key}`] = value;
-  return { plain, secrets: secretValues };
 }
 
 /** A resource of a stack's checkpoint, as the local backend stores it. */
