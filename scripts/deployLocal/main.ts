@@ -1,7 +1,7 @@
 /**
  * `npm run deploy:local -- [--stack dev|prod|pr-<n>] [--once] [--diff] [--port <flipt-http-port>]`:
  * deploys a stack with the real Pulumi CLI and Kubernetes provider into a throw-away cluster on
- * this machine (world.ts), with the stack's own configuration less what points at the outside
+ * this machine (scripts/lib/localWorld/), with the stack's own configuration less what points at the outside
  * world (localConfig.ts); shows the preview, the live objects and, where a Flipt binary exists, a
  * Flipt started from them; then waits. Ctrl-C or SIGTERM destroys the stack and stops every
  * process. `--once` destroys right away and exits 0 only when every step worked. Preview, up and

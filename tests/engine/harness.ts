@@ -26,7 +26,7 @@ export interface EngineStack {
 /** Test values for the stack file's `secure:` keys: real secrets, unknown to the repository. */
 export function testSecrets(): Record<string, string> {
   return {
-    gitCredential: `engine-tier-git-token-${randomBytes(12).toString("hex")}`,
+    gitCredential: `test-git-token-${randomBytes(12).toString("hex")}`,
     postgresAdminPassword: "",
     grafanaToken: "",
   };

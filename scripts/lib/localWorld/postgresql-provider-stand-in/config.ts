@@ -1,5 +1,5 @@
 /**
- * STAND-IN (engine tier and deploy:local only, never shipped) for the PostgreSQL
+ * STAND-IN (engine tier, deploy:local and the bench only, never shipped) for the PostgreSQL
  * provider plugin: its provider configuration (the inputs of `pulumi:providers:postgresql`).
  *
  * How it arrives: the engine sends it in the Configure RPC, as `args` (the provider resource's

@@ -1,5 +1,5 @@
 /**
- * STAND-IN (engine tier and deploy:local only, never shipped) for the PostgreSQL
+ * STAND-IN (engine tier, deploy:local and the bench only, never shipped) for the PostgreSQL
  * provider plugin: what create, read, update and delete do for a Role and for a Database, on a
  * real server through the admin's psql session. Outputs are the checked inputs with the live
  * attributes on top; a secret input (the password) is returned as given, so it stays a secret.

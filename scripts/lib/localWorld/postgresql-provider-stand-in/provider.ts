@@ -1,5 +1,5 @@
 /**
- * STAND-IN (engine tier and deploy:local only, never shipped) for the `postgresql` resource provider plugin (the Go module proxy refuses
+ * STAND-IN (engine tier, deploy:local and the bench only, never shipped) for the `postgresql` resource provider plugin (the Go module proxy refuses
  * pulumi-resource-postgresql here), serving `postgresql:index/role:Role` and
  * `postgresql:index/database:Database` on a real PostgreSQL with the admin of the provider
  * configuration. The engine tier and deploy:local put this directory on PATH, so the Pulumi CLI

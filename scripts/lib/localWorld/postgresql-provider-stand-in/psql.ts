@@ -1,5 +1,5 @@
 /**
- * STAND-IN (engine tier and deploy:local only, never shipped) for the PostgreSQL
+ * STAND-IN (engine tier, deploy:local and the bench only, never shipped) for the PostgreSQL
  * provider plugin: runs its SQL with the `psql` client as the configured admin. The script goes
  * through stdin (a password in it never shows in a process list), the environment is built from
  * the provider configuration alone (no PG* variable of this process, no ~/.pgpass), and psql

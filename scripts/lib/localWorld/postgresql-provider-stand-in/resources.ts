@@ -1,5 +1,5 @@
 /**
- * STAND-IN (engine tier and deploy:local only, never shipped) for the PostgreSQL
+ * STAND-IN (engine tier, deploy:local and the bench only, never shipped) for the PostgreSQL
  * provider plugin: the inputs of Role and Database as @pulumi/postgresql 3.18.1 declares them
  * (role.d.ts, database.d.ts), their defaults, the checks, and the diff rule (which changes
  * PostgreSQL can make in place and which replace the object). Pure: no server, no Pulumi runtime.

@@ -1,5 +1,5 @@
 /**
- * STAND-IN (engine tier and deploy:local only, never shipped) for the PostgreSQL
+ * STAND-IN (engine tier, deploy:local and the bench only, never shipped) for the PostgreSQL
  * provider plugin: the SQL it runs, built as the real provider (terraform-provider-postgresql,
  * which @pulumi/postgresql bridges) builds it. Pure: statements from plain specs, no server.
  * Identifiers are quoted with `"` doubled, literals with `'` doubled; the script that runs them

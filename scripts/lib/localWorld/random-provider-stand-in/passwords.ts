@@ -1,5 +1,5 @@
 /**
- * STAND-IN (engine tier and deploy:local only, never shipped) for the password generation of the `random` provider's RandomPassword (the
+ * STAND-IN (engine tier, deploy:local and the bench only, never shipped) for the password generation of the `random` provider's RandomPassword (the
  * Go module proxy refuses pulumi-random here). Never shipped: the program's own dependency is
  * @pulumi/random, whose real provider a `pulumi up` outside this tier downloads as usual.
  * Same inputs and defaults as RandomPassword: character classes on by default, minimum counts

@@ -1,5 +1,5 @@
 /**
- * STAND-IN (engine tier and deploy:local only, never shipped) for the `random` resource provider plugin, serving only
+ * STAND-IN (engine tier, deploy:local and the bench only, never shipped) for the `random` resource provider plugin, serving only
  * `random:index/randomPassword:RandomPassword` (what the program uses). The engine tier puts
  * this directory on PATH, so the Pulumi CLI runs `pulumi-resource-random` from here and says so
  * ("using pulumi-resource-random from $PATH"). Every other provider in that tier is the real one.
