@@ -3,6 +3,7 @@ import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { localStackConfig, LocalEndpoints } from "../../scripts/deployLocal/localConfig";
 import { isSecureValue, stackFileFor } from "../../settings/stackFiles";
+import { readStack } from "../../settings/stackFiles";
 
 const LOCAL: LocalEndpoints = {
   kubeContext: "local",
@@ -62,9 +63,9 @@ describe("deploy:local's configuration: the stack's own file with only the outwa
   it("says each replacement in one line, naming the stack file's value and never a secret's", () => {
     const { replacements } = localStackConfig("prod", LOCAL);
     const lines = Object.fromEntries(replacements.map((r) => [r.key, r]));
-    expect(lines["flipt-deploy:postgresHost"].from).toBe("pg-prod.db.acme.internal");
+    expect(lines["flipt-deploy:postgresHost"].from).toBe(readStack("prod").value("postgresHost"));
     expect(lines["flipt-deploy:postgresPort"].from).toBe("5432 (default)");
-    expect(lines["flipt-deploy:grafanaUrl"]).toMatchObject({ from: "https://grafana.acme.internal", to: '""' });
+    expect(lines["flipt-deploy:grafanaUrl"]).toMatchObject({ from: readStack("prod").value("grafanaUrl"), to: '""' });
     expect(lines["flipt-deploy:postgresAdminPassword"]).toMatchObject({ from: "(secret)", to: "(secret)" });
     expect(JSON.stringify(replacements)).not.toContain(LOCAL.postgres!.adminPassword);
     expect(JSON.stringify(replacements)).not.toContain(LOCAL.gitCredential);

@@ -6,6 +6,7 @@ import { parseSettings } from "../../settings/parse";
 import { readStackConfig } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
 import { dashboardQueries, metricNames, panelsOf, variablesUsed } from "./promql";
+import { readStack } from "../../settings/stackFiles";
 
 function stackSettings(stack: string, values: Record<string, unknown> = {}): Settings {
   const input = readStackConfig(stack, (key) => `test-${key}`);
@@ -116,7 +117,7 @@ describe("dashboard identity and delivery", () => {
 
   it("has a URL only with a Grafana URL", () => {
     expect(dashboardUrl(stackSettings("dev"))).toBeUndefined();
-    expect(dashboardUrl(stackSettings("prod"))).toBe("https://grafana.acme.internal/d/flipt-prod");
+    expect(dashboardUrl(stackSettings("prod"))).toBe(`${String(readStack("prod").value("grafanaUrl")).replace(/\/$/, "")}/d/flipt-prod`);
   });
 
   it("labels the sidecar ConfigMap for the sidecar, in the dashboard namespace, and carries the model", () => {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ALERTS } from "../../builders/monitoring";
 import { ProgramRun, RecordedResource, byType, isSecretPath, k8sObject, runProgram } from "./harness";
+import { readStack } from "../../settings/stackFiles";
 
 const SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor";
 const PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
@@ -134,7 +135,7 @@ describe("sidecar delivery (no grafanaUrl)", () => {
 
 describe("API delivery (grafanaUrl and grafanaToken)", () => {
   it.each([
-    ["prod", "https://grafana.acme.internal", "flipt-prod"],
+    ["prod", String(readStack("prod").value("grafanaUrl")), "flipt-prod"],
     ["devApi", "https://g.example", "flipt-dev"],
   ] as const)("%s: a Grafana provider, Folder and Dashboard, and no sidecar ConfigMap", (key, url, uid) => {
     const r = run(key);

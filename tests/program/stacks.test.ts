@@ -3,6 +3,7 @@ import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FLIPT } from "../../builders/names";
 import { ProgramRun, byType, isSecretPath, k8sObject, runProgram } from "./harness";
+import { readStack } from "../../settings/stackFiles";
 
 const ROLE = "postgresql:index/role:Role";
 const DATABASE = "postgresql:index/database:Database";
@@ -97,7 +98,7 @@ describe.each(STACKS)("stack $stack", (expected) => {
       type: "git",
       read_only: true,
       git: {
-        repository: "https://github.com/acme-platform/flipt-deploy.git",
+        repository: readStack(expected.stack).value("gitRepository"),
         ref: "main",
         directory: expected.flagsDirectory,
         poll_interval: expected.pollInterval,
@@ -243,7 +244,7 @@ describe("the database URL", () => {
     const run = runs.get("dev")!;
     const url = new URL(k8sObject(run, "Secret", "flipt-db").inputs.stringData.url);
     expect(url.protocol).toBe("postgres:");
-    expect(url.hostname).toBe("pg-dev.db.acme.internal");
+    expect(url.hostname).toBe(readStack("dev").value("postgresHost"));
     expect(decodeURIComponent(url.username)).toBe("flipt_dev");
     expect(decodeURIComponent(url.password)).toBe("Mock!flipt-database-password:p@ss/w?rd#1");
     expect(url.pathname).toBe("/flipt_dev");
