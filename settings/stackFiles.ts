@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigInput, isReviewStack, parseSettings } from "./parse";
-import { projectDir, readProjectFile, type ConfigDeclaration } from "./schema";
+import { projectDir, readProjectFile, type ConfigDeclaration, type ProjectFile } from "./schema";
 import type { Settings } from "./types";
 import { UserError } from "./userError";
 import { readYamlFile } from "./yamlFile";
@@ -40,15 +40,22 @@ export function stackFileFor(stack: string, dir: string = projectDir): string {
  */
 export function readStackConfig(stack: string, secretStandIn: SecretStandIn, dir: string = projectDir): ConfigInput {
   const project = readProjectFile(dir);
-  const file = stackFileFor(stack, dir);
+  return configInputOf(project, stack, readStackFile(stackFileFor(stack, dir), dir), secretStandIn);
+}
+
+/** A stack file's `config:` block as written; a user error when the file is missing. */
+function readStackFile(file: string, dir: string): Record<string, unknown> {
   if (!fs.existsSync(file)) {
     throw new UserError(`no stack file ${path.basename(file)}; expected one of ${listStacks(dir).join(", ")} or pr-<number>`);
   }
-  const doc = (readYamlFile(file) ?? {}) as { config?: Record<string, unknown> };
+  return ((readYamlFile(file) ?? {}) as { config?: Record<string, unknown> }).config ?? {};
+}
+
+function configInputOf(project: ProjectFile, stack: string, fileConfig: Record<string, unknown>, secretStandIn: SecretStandIn): ConfigInput {
   const values: Record<string, unknown> = {};
   const secretKeys = new Set<string>();
   const prefix = `${project.name}:`;
-  for (const [fullKey, value] of Object.entries(doc.config ?? {})) {
+  for (const [fullKey, value] of Object.entries(fileConfig)) {
     if (!fullKey.startsWith(prefix)) continue; // provider settings such as kubernetes:context
     const key = fullKey.slice(prefix.length);
     if (isSecureValue(value)) {
@@ -117,17 +124,14 @@ export function readStack(stack: string, options: ReadStackOptions = {}): StackI
   const name = options.name ?? stack;
   const project = readProjectFile(dir);
   const file = stackFileFor(stack, dir);
-  if (!fs.existsSync(file)) {
-    throw new UserError(`no stack file ${path.basename(file)}; expected one of ${listStacks(dir).join(", ")} or pr-<number>`);
-  }
+  const fileConfig = readStackFile(file, dir);
   const full = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
   const overrides: Record<string, unknown> = {};
   const review = isReviewStack(name) && !fs.existsSync(path.join(dir, `Pulumi.${name}.yaml`));
   for (const [key, value] of Object.entries({ ...(review ? REVIEW_VALUES : {}), ...options.values })) {
     overrides[full(key)] = value;
   }
-  const fileConfig = ((readYamlFile(file) ?? {}) as { config?: Record<string, unknown> }).config ?? {};
-  const input = readStackConfig(stack, options.secretStandIn ?? placeholderSecret, dir);
+  const input = configInputOf(project, stack, fileConfig, options.secretStandIn ?? placeholderSecret);
   const prefix = `${project.name}:`;
   const ownOverrides = Object.fromEntries(Object.entries(overrides).filter(([key]) => key.startsWith(prefix)).map(([key, value]) => [key.slice(prefix.length), value]));
   const configInput: ConfigInput = { ...input, stack: name, values: { ...input.values, ...ownOverrides } };
