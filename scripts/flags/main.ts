@@ -295,10 +295,11 @@ function diff(args: string[], io: CliIo): number {
   return 0;
 }
 
-/** Why a side cannot be compared: its files that do not parse, else its lint problems. */
+/** Why a side cannot be compared: its files that do not parse (the problems with a column), else its lint problems. */
 function uncomparable(tree: FlagsTree, today: string): Problem[] {
-  const syntax = syntaxProblems(tree);
-  return syntax.length > 0 ? syntax : checkFlagsTree(tree, today).problems;
+  const problems = checkFlagsTree(tree, today).problems;
+  const syntax = problems.filter((p) => p.column !== undefined);
+  return syntax.length > 0 ? syntax : problems;
 }
 
 // ---- mirror ------------------------------------------------------------------------------
