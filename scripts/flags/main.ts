@@ -175,9 +175,14 @@ function readTree(io: CliIo, dir: string): FlagsTree {
  * `shown` names the files (a git `ref:` prefix for a side read from a commit).
  */
 function requireParsable(tree: FlagsTree, shown: string): FlagsTree {
-  const problems = syntaxProblems(tree);
-  if (problems.length > 0) throw new UserError(problems.map((p) => formatProblem(shown, p)));
+  refuseSyntaxErrors(syntaxProblems(tree), shown);
   return tree;
+}
+
+/** Throws the problems that are YAML syntax errors (those with a column), one line each, if there are any. */
+function refuseSyntaxErrors(problems: readonly Problem[], shown: string): void {
+  const syntax = problems.filter((p) => p.column !== undefined);
+  if (syntax.length > 0) throw new UserError(syntax.map((p) => formatProblem(shown, p)));
 }
 
 function lint(args: string[], io: CliIo): number {
@@ -208,7 +213,8 @@ function stale(args: string[], io: CliIo): number {
   if (!(STALE_FORMATS as readonly string[]).includes(format)) {
     throw new UserError(`--format: expected one of ${STALE_FORMATS.join(", ")}, found ${JSON.stringify(format)}`);
   }
-  const report = checkFlagsTree(requireParsable(readTree(io, dir), dir), today);
+  const report = checkFlagsTree(readTree(io, dir), today);
+  refuseSyntaxErrors(report.problems, dir); // lint's own parse: no second one
   if (report.problems.length > 0) {
     io.stderr(`note: ${dir} has ${plural(report.problems.length, "lint problem")}; flags in files with problems may be missing from the list (run: npm run flags -- lint --dir ${dir})`);
   }
