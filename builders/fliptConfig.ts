@@ -61,7 +61,17 @@ export const ENV = {
   sshPrivateKey: fliptEnvName("storage.git.authentication.ssh.private_key_bytes"),
   /** Read by go-git's known_hosts callback. */
   sshKnownHosts: "SSH_KNOWN_HOSTS",
+  /** Read by Go's runtime. */
+  goMemoryLimit: "GOMEMLIMIT",
+  goGC: "GOGC",
 } as const;
+
+const MIB = 2 ** 20;
+
+/** GOMEMLIMIT's value: whole MiB (Go reads the suffix), rounded down so it stays within the share. */
+export function goMemoryLimitValue(bytes: number): string {
+  return `${Math.floor(bytes / MIB)}MiB`;
+}
 
 export interface EnvVar {
   readonly name: string;
@@ -96,5 +106,8 @@ export function fliptEnvironment(settings: Settings): EnvVar[] {
     case "none":
       break;
   }
+  const { memoryLimitBytes, gcPercent } = settings.goRuntime;
+  if (memoryLimitBytes !== undefined) env.push({ name: ENV.goMemoryLimit, value: goMemoryLimitValue(memoryLimitBytes) });
+  env.push({ name: ENV.goGC, value: String(gcPercent) });
   return env;
 }

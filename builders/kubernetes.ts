@@ -137,7 +137,9 @@ export function deploymentSpec(settings: Settings): ObjectSpec {
     kind: "Deployment",
     metadata: metadata(settings, names.deployment, { labels: versionedLabels(settings) }),
     spec: {
-      replicas: settings.replicas,
+      // With autoscaling the HorizontalPodAutoscaler owns the replicas: setting them here would undo its
+      // scaling at every `pulumi up` and show as drift.
+      ...(settings.autoscaling ? {} : { replicas: settings.replicas }),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(settings) },
       // Surge first: a new pod must be ready (flags cloned) before the old one goes.
@@ -182,11 +184,33 @@ export function deploymentSpec(settings: Settings): ObjectSpec {
             },
           ],
           volumes,
-          ...(settings.replicas > 1 ? { affinity: antiAffinity(settings) } : {}),
+          ...(mostPods(settings) > 1 ? { affinity: antiAffinity(settings), topologySpreadConstraints: zoneSpread(settings) } : {}),
         },
       },
     },
   };
+}
+
+/** The most Flipt pods the stack runs: the fixed replicas, or the autoscaler's maximum. */
+export function mostPods(settings: Settings): number {
+  return settings.autoscaling?.maxReplicas ?? settings.replicas;
+}
+
+/**
+ * Pods spread across zones, as the anti-affinity spreads them across nodes: a zone outage then takes
+ * at most about half of them. ScheduleAnyway, so a cluster in one zone (or without zone labels)
+ * still schedules; pod-template-hash, so a rolling update spreads the new ReplicaSet's pods by themselves.
+ */
+function zoneSpread(settings: Settings) {
+  return [
+    {
+      maxSkew: 1,
+      topologyKey: "topology.kubernetes.io/zone",
+      whenUnsatisfiable: "ScheduleAnyway",
+      labelSelector: { matchLabels: selectorLabels(settings) },
+      matchLabelKeys: ["pod-template-hash"],
+    },
+  ];
 }
 
 function antiAffinity(settings: Settings) {
@@ -218,14 +242,33 @@ export function serviceSpec(settings: Settings): ObjectSpec {
   };
 }
 
-/** Only when there is more than one pod: with one, a PDB would block node drains forever. */
+/** Only when there are always more than one pod: with one, a PDB would block node drains forever. */
 export function podDisruptionBudgetSpec(settings: Settings): ObjectSpec | undefined {
   if (settings.replicas <= 1) return undefined;
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
     metadata: metadata(settings, objectNames().pdb),
-    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(settings) } },
+    spec: { maxUnavailable: settings.podDisruptionMaxUnavailable, selector: { matchLabels: selectorLabels(settings) } },
+  };
+}
+
+/** With autoscaling on: a HorizontalPodAutoscaler on the Deployment's CPU utilisation (of its request). */
+export function horizontalPodAutoscalerSpec(settings: Settings): ObjectSpec | undefined {
+  const { autoscaling } = settings;
+  if (!autoscaling) return undefined;
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: metadata(settings, objectNames().autoscaler),
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: objectNames().deployment },
+      minReplicas: autoscaling.minReplicas,
+      maxReplicas: autoscaling.maxReplicas,
+      metrics: [
+        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.targetCpuUtilization } } },
+      ],
+    },
   };
 }
 
@@ -272,6 +315,7 @@ export function networkPolicySpec(settings: Settings): ObjectSpec {
 /** Every Kubernetes object of Flipt itself, in apply order. */
 export function fliptObjectSpecs<V>(settings: Settings, secrets: FliptSecretValues<V>): ObjectSpec[] {
   const pdb = podDisruptionBudgetSpec(settings);
+  const autoscaler = horizontalPodAutoscalerSpec(settings);
   return [
     namespaceSpec(settings),
     serviceAccountSpec(settings),
@@ -280,6 +324,7 @@ export function fliptObjectSpecs<V>(settings: Settings, secrets: FliptSecretValu
     deploymentSpec(settings),
     serviceSpec(settings),
     ...(pdb ? [pdb] : []),
+    ...(autoscaler ? [autoscaler] : []),
     networkPolicySpec(settings),
   ];
 }

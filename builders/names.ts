@@ -42,6 +42,7 @@ export function objectNames() {
     deployment: FLIPT.name,
     service: FLIPT.name,
     pdb: FLIPT.name,
+    autoscaler: FLIPT.name,
     networkPolicy: FLIPT.name,
     serviceMonitor: FLIPT.name,
     prometheusRule: FLIPT.name,

@@ -14,7 +14,7 @@ export interface FliptArgs {
 
 /**
  * Flipt itself: namespace, ServiceAccount, config ConfigMap, Secrets, Deployment, Service,
- * PodDisruptionBudget (replicas > 1) and NetworkPolicy, all from the pure builders.
+ * PodDisruptionBudget (more than one pod), HorizontalPodAutoscaler (autoscaling) and NetworkPolicy, all from the pure builders.
  */
 export class Flipt extends pulumi.ComponentResource {
   readonly url: string;

@@ -13,6 +13,7 @@ const RESOURCE_TYPES: Record<string, Constructor> = {
   "v1/Service": k8s.core.v1.Service,
   "apps/v1/Deployment": k8s.apps.v1.Deployment,
   "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
+  "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
   "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy,
 };
 

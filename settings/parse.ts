@@ -54,6 +54,15 @@ class Reader {
     this.problems.push(`${this.input.project}:${key}: ${shown} is invalid; expected ${expected}`);
   }
 
+  /**
+   * Whether the stack's configuration sets the key to something other than Pulumi.yaml's default (the
+   * Pulumi CLI hands the program the project's defaults as configuration, so presence alone says nothing).
+   */
+  given(key: string): boolean {
+    const value = this.input.values[key];
+    return value !== undefined && String(value) !== String(this.declared.get(key)?.default);
+  }
+
   private raw(key: string): unknown {
     const decl = this.declared.get(key);
     if (!decl) throw new Error(`internal: ${key} is read but not declared in Pulumi.yaml`);
@@ -212,7 +221,14 @@ function checkGitAuth(r: Reader, git: Settings["git"], scheme: string | undefine
   }
 }
 
-function readDatabase(r: Reader, stack: string, replicas: number): Settings["database"] {
+/** The pod count the database must serve: the fixed replicas, or the autoscaler's maximum. */
+interface PodCount {
+  readonly most: number;
+  /** Names the key that sets it, in messages. */
+  readonly key: "replicas" | "autoscalingMaxReplicas";
+}
+
+function readDatabase(r: Reader, stack: string, pods: PodCount): Settings["database"] {
   const mode = r.oneOf("databaseMode", DATABASE_MODES);
   const maxOpenConns = r.integer("dbMaxOpenConns", 1, 100);
   const protect = r.boolean("protectDatabase");
@@ -226,19 +242,71 @@ function readDatabase(r: Reader, stack: string, replicas: number): Settings["dat
     connectionLimit: r.integer("postgresConnectionLimit", 2, 1000),
   };
   if (mode === "sqlite") {
-    if (replicas > 1) r.fail("replicas", replicas, "1 with databaseMode=sqlite (each pod would have its own database)");
+    if (pods.key === "autoscalingMaxReplicas") r.fail("autoscaling", true, "false with databaseMode=sqlite (each pod would have its own database)");
+    else if (pods.most > 1) r.fail("replicas", pods.most, "1 with databaseMode=sqlite (each pod would have its own database)");
     return { mode, maxOpenConns, protect };
   }
   if (!/^[\w.-]+$/.test(postgres.host)) r.fail("postgresHost", postgres.host, "a host name with databaseMode=postgres");
-  const needed = replicas * maxOpenConns + 1;
+  const needed = pods.most * maxOpenConns + 1;
   if (postgres.connectionLimit < needed) {
     r.fail(
       "postgresConnectionLimit",
       postgres.connectionLimit,
-      `at least replicas x dbMaxOpenConns + 1 = ${needed} (one connection for the migration init container)`,
+      `at least ${pods.key} x dbMaxOpenConns + 1 = ${needed} (one connection for the migration init container)`,
     );
   }
   return { mode, postgres, maxOpenConns, protect };
+}
+
+interface Scaling {
+  readonly replicas: number;
+  readonly autoscaling?: Settings["autoscaling"];
+  readonly podDisruptionMaxUnavailable: number;
+  readonly pods: PodCount;
+}
+
+/** Fixed replicas, or a HorizontalPodAutoscaler's range; the PodDisruptionBudget's allowance either way. */
+function readScaling(r: Reader, resources: Settings["resources"]): Scaling {
+  const replicas = r.integer("replicas", 1, MAX_REPLICAS);
+  const podDisruptionMaxUnavailable = r.integer("podDisruptionMaxUnavailable", 0, MAX_REPLICAS);
+  if (podDisruptionMaxUnavailable === 0) {
+    r.fail("podDisruptionMaxUnavailable", 0, "at least 1 (0 blocks every eviction: a node drain would wait for ever)");
+  }
+  if (!r.boolean("autoscaling")) return { replicas, podDisruptionMaxUnavailable, pods: { most: replicas, key: "replicas" } };
+  if (r.given("replicas")) {
+    r.fail("replicas", replicas, "unset with autoscaling on (the HorizontalPodAutoscaler sets the replicas between autoscalingMinReplicas and autoscalingMaxReplicas)");
+  }
+  const minReplicas = r.integer("autoscalingMinReplicas", 1, MAX_REPLICAS);
+  const maxReplicas = r.integer("autoscalingMaxReplicas", 1, MAX_REPLICAS);
+  if (minReplicas > maxReplicas) r.fail("autoscalingMinReplicas", minReplicas, `at most autoscalingMaxReplicas (${maxReplicas})`);
+  if (maxReplicas < 2) r.fail("autoscalingMaxReplicas", maxReplicas, "at least 2 with autoscaling on (with 1 there is nothing to scale; turn autoscaling off)");
+  const targetCpuUtilization = r.integer("autoscalingTargetCpuUtilization", 10, 100);
+  const request = quantityValue(resources.requests.cpu);
+  const limit = quantityValue(resources.limits.cpu);
+  if (request !== undefined && limit !== undefined && (targetCpuUtilization / 100) * request > limit) {
+    r.fail(
+      "autoscalingTargetCpuUtilization",
+      targetCpuUtilization,
+      `at most cpuLimit / cpuRequest = ${Math.floor((limit / request) * 100)} % (above it pods are throttled at cpuLimit before the autoscaler adds one)`,
+    );
+  }
+  return {
+    replicas: minReplicas,
+    autoscaling: { minReplicas, maxReplicas, targetCpuUtilization },
+    podDisruptionMaxUnavailable,
+    pods: { most: maxReplicas, key: "autoscalingMaxReplicas" },
+  };
+}
+
+/** GOMEMLIMIT as a share of the container's memory limit, and GOGC. */
+function readGoRuntime(r: Reader, resources: Settings["resources"]): Settings["goRuntime"] {
+  const percent = r.integer("goMemoryLimitPercent", 0, 100);
+  if (percent > 0 && percent < 10) r.fail("goMemoryLimitPercent", percent, "0 (unset) or a percentage from 10 to 100");
+  const limit = quantityValue(resources.limits.memory);
+  return {
+    memoryLimitBytes: percent > 0 && limit !== undefined ? Math.floor((limit * percent) / 100) : undefined,
+    gcPercent: r.integer("goGC", 25, 1000),
+  };
 }
 
 function readResources(r: Reader): Settings["resources"] {
@@ -350,7 +418,8 @@ function readMonitoring(r: Reader, token: string): MonitoringSettings {
 export function parseSettings(input: ConfigInput): Settings {
   const r = new Reader(input);
   const { stack } = input;
-  const replicas = r.integer("replicas", 1, MAX_REPLICAS);
+  const resources = readResources(r);
+  const scaling = readScaling(r, resources);
   // Read once, checked here for secrecy, then passed to the parts that check their form.
   const secrets = {
     gitCredential: r.secret("gitCredential"),
@@ -362,12 +431,15 @@ export function parseSettings(input: ConfigInput): Settings {
     stack,
     namespace: r.checked("namespace", dnsLabel, withStack(r.string("namespace"), stack, "kubernetes")),
     image: r.checked("image", pinnedImage),
-    replicas,
-    resources: readResources(r),
+    replicas: scaling.replicas,
+    autoscaling: scaling.autoscaling,
+    podDisruptionMaxUnavailable: scaling.podDisruptionMaxUnavailable,
+    resources,
+    goRuntime: readGoRuntime(r, resources),
     logLevel: r.oneOf("logLevel", LOG_LEVELS),
     allowedNamespaces: r.stringArray("allowedNamespaces").map((ns) => r.checked("allowedNamespaces", dnsLabel, ns)),
     git: readGit(r, stack, secrets.gitCredential),
-    database: readDatabase(r, stack, replicas),
+    database: readDatabase(r, stack, scaling.pods),
     protectStack: r.boolean("protectStack"),
     services: readServices(r, stack),
     monitoring: readMonitoring(r, secrets.grafanaToken),

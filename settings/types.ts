@@ -10,6 +10,21 @@ export interface ResourceSettings {
   readonly limits: { readonly cpu: string; readonly memory: string };
 }
 
+/** A HorizontalPodAutoscaler on CPU: it, not the program, sets the Deployment's replicas. */
+export interface AutoscalingSettings {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Percent of the CPU request, as Kubernetes computes utilisation. */
+  readonly targetCpuUtilization: number;
+}
+
+/** Go runtime settings of the Flipt container. */
+export interface GoRuntimeSettings {
+  /** GOMEMLIMIT in bytes, a share of the memory limit; undefined leaves it unset. */
+  readonly memoryLimitBytes?: number;
+  readonly gcPercent: number;
+}
+
 export interface GitSettings {
   readonly repository: string;
   readonly ref: string;
@@ -93,8 +108,14 @@ export interface Settings {
   readonly stack: string;
   readonly namespace: string;
   readonly image: string;
+  /** Fixed replicas, or with autoscaling the fewest (autoscaling.minReplicas). */
   readonly replicas: number;
+  /** Present when a HorizontalPodAutoscaler sets the replicas. */
+  readonly autoscaling?: AutoscalingSettings;
+  /** Pods a voluntary disruption may take at once (the PodDisruptionBudget's maxUnavailable). */
+  readonly podDisruptionMaxUnavailable: number;
   readonly resources: ResourceSettings;
+  readonly goRuntime: GoRuntimeSettings;
   readonly logLevel: LogLevel;
   readonly allowedNamespaces: readonly string[];
   readonly git: GitSettings;

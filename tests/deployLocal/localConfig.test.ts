@@ -3,7 +3,7 @@ import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { localStackConfig, LocalEndpoints } from "../../scripts/deployLocal/localConfig";
 import { isSecureValue, stackFileFor } from "../../settings/stackFiles";
-import { readStack } from "../../settings/stackFiles";
+import { readStack, REVIEW_VALUES } from "../../settings/stackFiles";
 
 const LOCAL: LocalEndpoints = {
   kubeContext: "local",
@@ -34,7 +34,7 @@ const OUTWARD: Record<string, { plain: Record<string, unknown>; secrets: Record<
   prod: { plain: { ...DEV_OUTWARD.plain, "flipt-deploy:grafanaUrl": "" }, secrets: DEV_OUTWARD.secrets },
   // A review stack is dev's file in sqlite mode: PostgreSQL is not reached, so its address stays as the file has it.
   "pr-1": {
-    plain: { "kubernetes:context": "local", "flipt-deploy:gitRepository": LOCAL.gitRepository, "flipt-deploy:databaseMode": "sqlite" },
+    plain: { "kubernetes:context": "local", "flipt-deploy:gitRepository": LOCAL.gitRepository, "flipt-deploy:databaseMode": "sqlite", "flipt-deploy:autoscaling": false },
     secrets: { ...DEV_OUTWARD.secrets, "flipt-deploy:postgresAdminPassword": "" },
   },
 };
@@ -46,7 +46,9 @@ describe("deploy:local's configuration: the stack's own file with only the outwa
     const changedPlain = Object.keys(config.plain).filter((key) => JSON.stringify(config.plain[key]) !== JSON.stringify(file[key]));
     expect(Object.fromEntries(changedPlain.map((key) => [key, config.plain[key]]))).toEqual(OUTWARD[stack].plain);
     expect(config.secrets).toEqual(OUTWARD[stack].secrets);
-    const expectedLines = [...Object.keys(OUTWARD[stack].plain), ...Object.keys(OUTWARD[stack].secrets)].filter((k) => k !== "flipt-deploy:databaseMode");
+    // The review rule's values (REVIEW_VALUES) are what makes a review stack, not replacements to announce.
+    const reviewKeys = Object.keys(REVIEW_VALUES).map((k) => `flipt-deploy:${k}`);
+    const expectedLines = [...Object.keys(OUTWARD[stack].plain), ...Object.keys(OUTWARD[stack].secrets)].filter((k) => !reviewKeys.includes(k));
     expect(replacements.map((r) => r.key).sort()).toEqual(expectedLines.sort());
   });
 

@@ -10,10 +10,10 @@ const DATABASE = "postgresql:index/database:Database";
 
 /** The stacks under test: the two real ones and a review stack made from dev's file, as the review workflow does. */
 const STACKS = [
-  { stack: "dev", overrides: {}, replicas: 1, pollInterval: "10s", flagsDirectory: "flags/dev", database: "flipt_dev", protect: false },
-  { stack: "prod", overrides: {}, replicas: 2, pollInterval: "15s", flagsDirectory: "flags/prod", database: "flipt_prod", protect: true },
+  { stack: "dev", overrides: {}, replicas: 1, autoscaled: false, pollInterval: "10s", flagsDirectory: "flags/dev", database: "flipt_dev", protect: false },
+  { stack: "prod", overrides: {}, replicas: 2, autoscaled: true, pollInterval: "15s", flagsDirectory: "flags/prod", database: "flipt_prod", protect: true },
   // A review stack is dev's configuration: it serves dev's flags, from the pull request's branch.
-  { stack: "pr-123", overrides: {}, replicas: 1, pollInterval: "10s", flagsDirectory: "flags/dev", database: "flipt_pr_123", protect: false },
+  { stack: "pr-123", overrides: {}, replicas: 1, autoscaled: false, pollInterval: "10s", flagsDirectory: "flags/dev", database: "flipt_pr_123", protect: false },
 ] as const;
 
 const runs = new Map<string, ProgramRun>();
@@ -34,10 +34,19 @@ function fliptConfig(run: ProgramRun): Record<string, any> {
 describe.each(STACKS)("stack $stack", (expected) => {
   const run = () => runs.get(expected.stack)!;
 
-  it("runs the pinned Flipt image with the stack's replica count", () => {
+  it("runs the pinned Flipt image with the stack's replica count, or leaves it to the autoscaler", () => {
     const deployment = k8sObject(run(), "Deployment", "flipt").inputs;
     expect(deployment.metadata.namespace).toBe(`flipt-${expected.stack}`);
-    expect(deployment.spec.replicas).toBe(expected.replicas);
+    const autoscalers = byType(run(), "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+    if (expected.autoscaled) {
+      expect(deployment.spec.replicas).toBeUndefined();
+      expect(autoscalers).toHaveLength(1);
+      expect(autoscalers[0].inputs.spec.minReplicas).toBe(expected.replicas);
+      expect(autoscalers[0].inputs.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "flipt" });
+    } else {
+      expect(deployment.spec.replicas).toBe(expected.replicas);
+      expect(autoscalers).toHaveLength(0);
+    }
     expect(fliptContainer(run()).image).toBe("docker.flipt.io/flipt/flipt:v1.61.1");
   });
 
@@ -122,7 +131,7 @@ describe.each(STACKS)("stack $stack", (expected) => {
   });
 
   it("wires every secret variable to a key of a Secret the stack creates", () => {
-    const env = fliptContainer(run()).env as any[];
+    const env = (fliptContainer(run()).env as any[]).filter((e) => e.valueFrom !== undefined);
     expect(env.map((e) => e.name)).toEqual([
       "FLIPT_DB_URL",
       "FLIPT_AUTHENTICATION_METHODS_TOKEN_BOOTSTRAP_TOKEN",
@@ -140,7 +149,7 @@ describe.each(STACKS)("stack $stack", (expected) => {
     const [database] = byType(run(), DATABASE);
     expect(role.inputs).toMatchObject({
       name: expected.database, login: true, superuser: false, createDatabase: false, createRole: false,
-      replication: false, connectionLimit: 20,
+      replication: false, connectionLimit: readStack(expected.stack).value("postgresConnectionLimit"),
     });
     expect(database.inputs).toMatchObject({ name: expected.database, owner: expected.database });
     expect(run().outputs.databaseName).toBe(expected.database);
