@@ -8,7 +8,7 @@ import { plural } from "../../scripts/lib/text";
 import { describeInterference } from "../lib/cpuShare";
 import { Row, formatMs, formatRate, formatRatio, formatSpread, hostLabel, latencySummary } from "../lib/format";
 import type { MachineInfo } from "../lib/host";
-import { FIRST_RATES, RateStep, StepRules, isDisturbed } from "../lib/rateSteps";
+import { FIRST_RATES, RateStep, StepRules, isDisturbed, refinementRule } from "../lib/rateSteps";
 import { ratio } from "../lib/stats";
 import { REQUEST_KINDS } from "../load/vegeta";
 import { KIND_LABELS, STORAGE_LABELS } from "./chart";
@@ -69,7 +69,7 @@ function methodRow(title: string, results: LatencyResults): Row {
   return [
     title,
     "method",
-    `${method.tool}, ${method.description}; up from ${formatRate(FIRST_RATES[0])} req/s until p99 > ${rules.stopP99Ms} ms or errors; ${plural(method.repeats, "ladder")} per kind and storage`,
+    `${method.tool}, ${method.description}; up from ${formatRate(FIRST_RATES[0])} req/s until p99 > ${rules.stopP99Ms} ms or errors, ${refinementRule(rules)}; ${plural(method.repeats, "ladder")} per kind and storage`,
     `open loop; Flipt pinned to CPU ${pinning.flipt} (one core: every rate is per core), vegeta and the harness to CPU ${pinning.generator} (taskset); ${remeasure}; load average at start ${load}`,
   ];
 }
@@ -92,7 +92,7 @@ export function stepRows(title: string, label: string, step: RateStep, method: M
   const counted = countedNote(step);
   if (counted) notes.push(counted);
   if (isDisturbed(step.interference, rules)) notes.push(`DISTURBED: over ${rules.maxDisturbanceMillicores}m in every attempt`);
-  if (step.refinement) notes.push("refinement");
+  if (step.refinement) notes.push("refinement step, between the capacity and the first failing rate");
   if (step.stopReason) notes.push(`stop: ${step.stopReason}`);
   const uncounted = step.attempts.filter((a) => !a.counted);
   return [
@@ -112,7 +112,8 @@ function runLabel(run: KindRun, method: Method): string {
 export function capacityRow(title: string, run: KindRun, method: Method): Row {
   const c = run.capacity;
   const { rules } = method;
-  const next = c.nextRatePerSecond === undefined ? "no higher rate measured" : `at ${formatRate(c.nextRatePerSecond)} req/s p99 was ${formatMs(c.nextP99Ms!)}`;
+  const resolved = c.requestsPerSecond !== undefined && c.nextRatePerSecond !== undefined ? ` (resolved to ${formatRate(c.nextRatePerSecond - c.requestsPerSecond)} req/s)` : "";
+  const next = c.nextRatePerSecond === undefined ? "no higher rate measured" : `at ${formatRate(c.nextRatePerSecond)} req/s p99 was ${formatMs(c.nextP99Ms!)}${resolved}`;
   const found =
     c.requestsPerSecond === undefined
       ? `below ${formatRate(run.steps[0]?.ratePerSecond ?? 0)} req/s`

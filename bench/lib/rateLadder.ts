@@ -5,12 +5,13 @@
  * it (rateSteps.measureStep), and a pause for Flipt's queues to drain after a step that ends the
  * climb. Several loads take turns at each step, so a disturbance of the shared host that lasts
  * minutes touches them all. Which rate comes next is the plan's: the latency section's adaptive
- * climb (adaptiveRates) or a fixed list (fixedRates).
+ * climb (adaptiveRates) or a fixed list (fixedRates), each followed by refinement steps of 500 req/s
+ * between the capacity and the first failing rate.
  */
 import { sleep } from "../../scripts/lib/processes";
 import { withInterference } from "./cpuShare";
 import { CpuPinning, pinnedCores } from "./pinning";
-import { NextStep, RateStep, StepMeasurement, StepRules, isDisturbed, measureStep, nextRate, rateStep, stepSeconds } from "./rateSteps";
+import { NextStep, RateStep, StepMeasurement, StepRules, isDisturbed, measureStep, nextRate, rateStep, refinementRate, stepSeconds } from "./rateSteps";
 
 /** One load the ladder climbs. */
 export interface LadderLoad {
@@ -46,27 +47,32 @@ export interface LadderSettings {
 
 /** After a step that overloaded Flipt, time for its queues to drain before the next one. */
 export const SETTLE_AFTER_STOP_MS = 5000;
-/** Bounds every ladder whatever the plan says (FIRST_RATES, doublings up to maxRate, one refinement). */
-export const MAX_STEPS = 16;
+/**
+ * Bounds every ladder whatever the plan says: FIRST_RATES and doublings (up to 10 to maxRate), then
+ * refinement steps of 500 req/s (7 between 4,000 and 8,000).
+ */
+export const MAX_STEPS = 24;
 
-/** The latency section's climb: FIRST_RATES, then doubling until a step stops it, then one refinement (rateSteps.nextRate). */
+/** The latency section's climb: FIRST_RATES, then doubling until a step stops it, then the refinement steps (rateSteps.nextRate). */
 export function adaptiveRates(rules: StepRules): LadderPlan {
   return { next: (steps) => nextRate(steps, rules), stopsClimb: (step) => step.stopReason !== undefined };
 }
 
 /**
- * The given rates in order. A load leaves at its first step that stops a ladder unless that step
- * was disturbed (others + steal on Flipt's core over the limit, after its re-measure): the host,
- * not the load, failed it, as readCapacity does not let it veto.
+ * The given rates in order, then the refinement steps between the capacity and the first failing
+ * rate (rateSteps.refinementRate). A load leaves the list at its first step that stops a ladder
+ * unless that step was disturbed (others + steal on Flipt's core over the limit, after its
+ * re-measure): the host, not the load, failed it, as readCapacity does not let it veto.
  */
 export function fixedRates(rates: readonly number[], rules: StepRules): LadderPlan {
   const stopsClimb = (step: RateStep) => step.stopReason !== undefined && !isDisturbed(step.interference, rules);
   return {
     next: (steps) => {
-      const last = steps[steps.length - 1];
-      if (last !== undefined && stopsClimb(last)) return undefined;
-      const rate = rates[steps.length];
-      return rate === undefined ? undefined : { ratePerSecond: rate, refinement: false };
+      const listed = steps.filter((s) => !s.refinement);
+      const last = listed[listed.length - 1];
+      const rate = rates[listed.length];
+      if ((last === undefined || !stopsClimb(last)) && rate !== undefined) return { ratePerSecond: rate, refinement: false };
+      return refinementRate(steps, rules);
     },
     stopsClimb,
   };

@@ -1,7 +1,8 @@
 /**
  * The pure parts of an open-loop rate ladder (the latency and transport sections climb one,
  * rateLadder.ts): which arrival rates to measure, when to stop, how long a step lasts, when a step
- * is measured again and which attempt counts, and the capacity read from the steps.
+ * is measured again and which attempt counts, the refinement steps between the capacity and the
+ * first failing rate, and the capacity read from the steps.
  */
 import type { LatencySummary } from "../load/vegeta";
 import { Interference, disturbanceMillicores } from "./cpuShare";
@@ -26,6 +27,12 @@ export interface StepRules {
   readonly maxDisturbanceMillicores: number;
   /** …and the step is measured again, up to this many more times; the least disturbed attempt counts. */
   readonly maxRemeasures: number;
+  /**
+   * After the ladder, steps of this (requests/s) up from the capacity, below the first failing rate,
+   * until one fails: the capacity is then known to this resolution. Absent in files written before
+   * (2026-12-03): their ladders refined once, at the midpoint between the capacity and the next rate.
+   */
+  readonly refinementStepPerSecond?: number;
 }
 
 export const DEFAULT_STEP_RULES: StepRules = {
@@ -37,6 +44,7 @@ export const DEFAULT_STEP_RULES: StepRules = {
   minRequests: 10_000,
   maxDisturbanceMillicores: 100,
   maxRemeasures: 3,
+  refinementStepPerSecond: 500,
 };
 
 /** What one attack at a step's rate gave. */
@@ -151,9 +159,32 @@ export interface NextStep {
 }
 
 /**
+ * The next refinement step after `steps`, or undefined when the capacity is resolved: the lowest
+ * rate capacity + k × refinementStepPerSecond not yet measured and below the rate that bounds the
+ * capacity (the lowest undisturbed failure above it; without one, the highest rate measured above
+ * it). Measuring upward and stopping at the first failure is enough: capacity needs every lower
+ * rate within, so nothing above a failure could raise it. A refinement step that fails only while
+ * disturbed does not stop the climb, as readCapacity does not let it veto. No refinement without a
+ * capacity (the first rate failed) or without a measured rate above it.
+ */
+export function refinementRate(steps: readonly RateStep[], rules: StepRules): NextStep | undefined {
+  const size = rules.refinementStepPerSecond;
+  const best = readCapacity(steps, rules).step;
+  if (!size || !best) return undefined;
+  const above = steps.filter((s) => s.ratePerSecond > best.ratePerSecond).map((s) => s.ratePerSecond);
+  const vetoes = steps.filter((s) => s.ratePerSecond > best.ratePerSecond && !isDisturbed(s.interference, rules)).map((s) => s.ratePerSecond);
+  if (above.length === 0) return undefined;
+  const bound = vetoes.length > 0 ? Math.min(...vetoes) : Math.max(...above);
+  for (let rate = best.ratePerSecond + size; rate < bound; rate += size) {
+    if (!steps.some((s) => s.ratePerSecond === rate)) return { ratePerSecond: rate, refinement: true };
+  }
+  return undefined;
+}
+
+/**
  * The next rate to measure after `steps` (in the order measured), or undefined when done: the
- * ladder until a step stops it (or maxRate), then once the midpoint between the capacity and the
- * next rate measured above it, so the capacity is known to within a quarter rather than a half.
+ * ladder until a step stops it (or maxRate), then the refinement steps (refinementRate), so the
+ * capacity is known to within refinementStepPerSecond rather than a doubling.
  */
 export function nextRate(steps: readonly RateStep[], rules: StepRules): NextStep | undefined {
   const ladder = steps.filter((s) => !s.refinement);
@@ -162,13 +193,15 @@ export function nextRate(steps: readonly RateStep[], rules: StepRules): NextStep
     const next = ladderRateAfter(last?.ratePerSecond);
     if (next <= rules.maxRate) return { ratePerSecond: next, refinement: false };
   }
-  if (steps.some((s) => s.refinement)) return undefined;
-  const best = readCapacity(steps, rules).step;
-  if (!best) return undefined;
-  const above = steps.filter((s) => s.ratePerSecond > best.ratePerSecond).sort((a, b) => a.ratePerSecond - b.ratePerSecond)[0];
-  if (!above) return undefined;
-  const mid = Math.round((best.ratePerSecond + above.ratePerSecond) / 2 / 50) * 50;
-  return mid > best.ratePerSecond && mid < above.ratePerSecond ? { ratePerSecond: mid, refinement: true } : undefined;
+  return refinementRate(steps, rules);
+}
+
+/** The refinement rule in words, for the report: the rules' own, or the single midpoint of files written before. */
+export function refinementRule(rules: StepRules): string {
+  const size = rules.refinementStepPerSecond;
+  return size
+    ? `then steps of ${size} req/s up from the capacity, below the first failing rate, until one fails (capacity to within ${size} req/s)`
+    : "then one step midway between the capacity and the next rate";
 }
 
 export interface CapacityReading {

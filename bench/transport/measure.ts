@@ -8,7 +8,9 @@
  * The transports climb the one rate ladder (lib/rateLadder.ts) at a fixed list of rates, taking
  * turns at each rate, so a disturbance of the shared host that lasts minutes touches all three; a
  * transport whose step stops the ladder (p99 over 50 ms, errors, the rate not sent) is not
- * measured at higher rates (unless the host disturbed that step).
+ * measured at higher rates (unless the host disturbed that step). After the list, each transport
+ * climbs from its capacity in steps of 500 req/s below its first failing rate until one fails, so
+ * the three are compared to within 500 req/s.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -104,7 +106,7 @@ export interface TransportOptions {
   readonly pinning: CpuPinning;
 }
 
-/** The latency section's rules with this section's step length; a disturbed step is measured once more, to bound the run. */
+/** The latency section's rules (its 500 req/s refinement steps included) with this section's step length; a disturbed step is measured once more, to bound the run. */
 export function transportRules(stepSeconds: number): StepRules {
   return { ...DEFAULT_STEP_RULES, minSeconds: stepSeconds, minRequests: 0, maxRemeasures: 1 };
 }

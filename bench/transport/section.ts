@@ -5,25 +5,34 @@
  * part of the scale section; bench/results.json files from then are read with it here.
  */
 import { repositoryFlagsDir } from "../../scripts/lib/localFlipt";
-import type { Row } from "../lib/format";
+import { Row, formatMs, formatRate } from "../lib/format";
 import { servedFlags } from "../lib/targets";
 import { Section, openLoopBlocker } from "../section";
-import { TransportResults, measureTransport } from "./measure";
+import { TransportResults, TransportRun, measureTransport } from "./measure";
 
 const TITLE = "transport";
 
-/** The latency section's first rates, each step 10 s; --quick two of them, 5 s each. */
+/** The latency section's first rates, each step 10 s, then refinement steps of 500 req/s below the first failing rate; --quick two of them, 5 s each. */
 export const TRANSPORT_PROFILES: Record<"full" | "quick", { readonly rates: readonly number[]; readonly stepSeconds: number }> = {
   full: { rates: [250, 500, 1000, 2000, 4000], stepSeconds: 10 },
   quick: { rates: [250, 1000], stepSeconds: 5 },
 };
 
+/** A transport's capacity per core, with the rate above it that failed: the capacity lies between the two. */
+export function transportCapacity(run: TransportRun): string {
+  const c = run.capacity;
+  const above = c.nextRatePerSecond === undefined ? "no higher rate measured" : `${formatRate(c.nextRatePerSecond)} req/s failed: p99 ${formatMs(c.nextP99Ms!)}`;
+  if (c.requestsPerSecond === undefined) return `capacity: none (${above})`;
+  return `capacity ${formatRate(c.requestsPerSecond)} req/s per core at p99 ${formatMs(c.p99Ms!)} (${above})`;
+}
+
 function transportRows(results: TransportResults): Row[] {
+  const refined = (run: TransportRun) => run.steps.filter((s) => s.refinement).map((s) => formatRate(s.ratePerSecond));
   const rows = results.runs.map((run): Row => [
     TITLE,
     `transport: ${run.transport} (${run.request})`,
-    run.capacity.requestsPerSecond === undefined ? "capacity: none (first rate over)" : `capacity ${run.capacity.requestsPerSecond} req/s per core at p99 ${run.capacity.p99Ms?.toFixed(2)} ms`,
-    run.tool,
+    transportCapacity(run),
+    `${run.tool}${refined(run).length > 0 ? `; refinement steps at ${refined(run).join(", ")} req/s` : ""}`,
   ]);
   return results.refused ? [...rows, [TITLE, "transport: grpc", `NOT MEASURED: ${results.refused}`, ""]] : rows;
 }

@@ -54,7 +54,7 @@ describe("latency report: capacity and disturbed steps", () => {
       "5 latency",
       "capacity per core (p99 ≤ 5 ms): boolean (/evaluate/v1/boolean), Git storage (ours)",
       "500 req/s, p99 2.6 ms",
-      "at 1,000 req/s p99 was 6.0 ms; a veto would have come from a disturbed step: 250 req/s failed only while others + steal exceeded 100m, in every attempt, so it does not bound the capacity",
+      "at 1,000 req/s p99 was 6.0 ms (resolved to 500 req/s); a veto would have come from a disturbed step: 250 req/s failed only while others + steal exceeded 100m, in every attempt, so it does not bound the capacity",
     ]);
   });
 
@@ -74,6 +74,13 @@ describe("latency report: capacity and disturbed steps", () => {
     expect(rows[0][3]).toBe("250 req/s sent over 20 s; Flipt 400m; others 20m + steal 5m on CPU 0, steal 0m on CPU 1; attempt 2 of 2 counts");
     expect(rows[1][2]).toContain("p99 8.2 ms");
     expect(rows[1][3]).toBe("others 233m + steal 0m on CPU 0, steal 0m on CPU 1: disturbed (over 100m)");
+  });
+
+  it("marks a refinement step, and states the capacity's resolution from the rate that failed above it", () => {
+    const run = kindRun("git", "boolean", [step(250, 1), step(500, 1), step(1000, 2), step(2000, 3), step(4000, 60), step(2500, 4, { refinement: true }), step(3000, 6, { refinement: true })]);
+    expect(stepRows("5 latency", "boolean, Git", run.steps[5], method)[0][3]).toContain("refinement step, between the capacity and the first failing rate");
+    expect(stepRows("5 latency", "boolean, Git", run.steps[3], method)[0][3]).not.toContain("refinement");
+    expect(capacityRow("5 latency", run, method).slice(2)).toEqual(["2,500 req/s, p99 4.0 ms", "at 3,000 req/s p99 was 6.0 ms (resolved to 500 req/s)"]);
   });
 
   it("marks a step whose every attempt was disturbed", () => {

@@ -37,7 +37,7 @@ describe("the rate ladder", () => {
     expect(steps[1].map((s) => s.stopReason)).toEqual([undefined, "p99 60.0 ms > 50 ms"]);
   });
 
-  it("climbs the latency section's ladder: first rates, doubling until a step stops it, then one refinement", async () => {
+  it("climbs the latency section's ladder: first rates, doubling until a step stops it, then refinement steps of 500 req/s", async () => {
     const attacks: string[] = [];
     const [steps] = await climbLadders([load("boolean", attacks, (rate) => (rate >= 4000 ? 80 : rate >= 2000 ? 8 : 2))], settings(adaptiveRates(rules), 0));
     expect(steps.map((s) => [s.ratePerSecond, s.refinement])).toEqual([
@@ -45,6 +45,17 @@ describe("the rate ladder", () => {
     ]);
     expect(steps.map((s) => s.durationSeconds)).toEqual([40, 20, 20, 20, 20, 20]);
     expect(attacks[0]).toBe("boolean-250-1");
+  });
+
+  it("refines a fixed list in steps of 500 req/s from the capacity, each load on its own, until a step fails", async () => {
+    const attacks: string[] = [];
+    const http = load("http", attacks, (rate) => (rate >= 3000 ? 8 : 2));
+    const grpc = load("grpc", attacks, (rate) => (rate >= 1000 ? 8 : 2));
+    const steps = await climbLadders([http, grpc], settings(fixedRates([250, 500, 1000, 2000, 4000], rules), 0));
+    expect(steps.map((s) => s.map((x) => [x.ratePerSecond, x.refinement]))).toEqual([
+      [[250, false], [500, false], [1000, false], [2000, false], [4000, false], [2500, true], [3000, true]],
+      [[250, false], [500, false], [1000, false], [2000, false], [4000, false]],
+    ]);
   });
 
   it("ends every ladder after MAX_STEPS steps whatever the plan says", async () => {

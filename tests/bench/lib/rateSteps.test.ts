@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { RateStep, StepMeasurement, capacity, ladderRateAfter, measureAgain, measureStep, nextRate, stepSeconds, stopReason } from "../../../bench/lib/rateSteps";
+import { RateStep, StepMeasurement, capacity, ladderRateAfter, measureAgain, measureStep, nextRate, refinementRate, stepSeconds, stopReason } from "../../../bench/lib/rateSteps";
 import { interferenceOf, latency, measurement, rules, step, stepOf } from "../steps";
 
 /** Drives nextRate with a fake server whose p99 at each rate is given: the rates the bench would measure. */
-function schedule(p99At: (rate: number) => number, errorsAt: (rate: number) => number = () => 0): number[] {
+function schedule(p99At: (rate: number) => number, errorsAt: (rate: number) => number = () => 0, stepRules = rules): number[] {
   const steps: RateStep[] = [];
-  for (let next = nextRate(steps, rules); next && steps.length < 50; next = nextRate(steps, rules)) {
+  for (let next = nextRate(steps, stepRules); next && steps.length < 50; next = nextRate(steps, stepRules)) {
     steps.push(step(next.ratePerSecond, p99At(next.ratePerSecond), { errors: errorsAt(next.ratePerSecond), refinement: next.refinement }));
   }
   return steps.map((s) => s.ratePerSecond);
@@ -16,14 +16,26 @@ describe("rate steps", () => {
     expect([undefined, 250, 500, 1000, 2000, 4000, 8000].map(ladderRateAfter)).toEqual([250, 500, 1000, 2000, 4000, 8000, 16000]);
   });
 
-  it("stops at the first step with p99 over 50 ms, then measures once between the capacity and the next rate", () => {
-    // p99 ≤ 5 ms up to 4000 req/s, 20 ms at 8000, 80 ms at 16000.
+  it("stops at the first step with p99 over 50 ms, then climbs from the capacity in steps of 500 req/s until one fails", () => {
+    // p99 ≤ 5 ms up to 6000 req/s, 20 ms up to 8000, 80 ms at 16000.
     const p99 = (rate: number) => (rate <= 6000 ? 2 : rate <= 8000 ? 20 : 80);
-    expect(schedule(p99)).toEqual([250, 500, 1000, 2000, 4000, 8000, 16000, 6000]);
+    expect(schedule(p99)).toEqual([250, 500, 1000, 2000, 4000, 8000, 16000, 4500, 5000, 5500, 6000, 6500]);
+  });
+
+  it("measures every 500 req/s between the capacity and the first failing rate when each passes", () => {
+    const p99 = (rate: number) => (rate < 4000 ? 3 : 60);
+    expect(schedule(p99)).toEqual([250, 500, 1000, 2000, 4000, 2500, 3000, 3500]);
   });
 
   it("stops at the first step with errors, even when its p99 is low", () => {
     expect(schedule(() => 1, (rate) => (rate >= 2000 ? 3 : 0))).toEqual([250, 500, 1000, 2000, 1500]);
+  });
+
+  it("has nothing to refine between 250 and 500 req/s, nor without a refinement step in the rules", () => {
+    expect(schedule((rate) => (rate <= 250 ? 2 : 60))).toEqual([250, 500]);
+    const { refinementStepPerSecond: _, ...older } = rules;
+    void _;
+    expect(schedule((rate) => (rate < 4000 ? 3 : 60), () => 0, older)).toEqual([250, 500, 1000, 2000, 4000]);
   });
 
   it("stops at maxRate when nothing else stops it", () => {
@@ -104,6 +116,21 @@ describe("capacity on a noisy host", () => {
 
   it("refines above the capacity a disturbed low step did not veto", () => {
     expect(nextRate([...disturbedLow.slice(0, 3), step(2000, 9), step(4000, 60)], rules)).toEqual({ ratePerSecond: 1500, refinement: true });
+  });
+
+  it("climbs past a refinement step that failed only while disturbed, up to the first undisturbed failure", () => {
+    const ladder = [step(250, 1), step(500, 1), step(1000, 2), step(2000, 3), step(4000, 60)];
+    const disturbed2500 = step(2500, 9, { refinement: true, interference: interferenceOf(300) });
+    expect(refinementRate([...ladder, disturbed2500], rules)).toEqual({ ratePerSecond: 3000, refinement: true });
+    const passed3000 = step(3000, 4, { refinement: true });
+    expect(capacity([...ladder, disturbed2500, passed3000], rules, 1)).toMatchObject({ requestsPerSecond: 3000, disturbedVetoRates: [2500] });
+    expect(refinementRate([...ladder, disturbed2500, passed3000, step(3500, 7, { refinement: true })], rules)).toBeUndefined();
+  });
+
+  it("refines up to the highest rate measured when every failure above the capacity was disturbed", () => {
+    const steps = [step(250, 1), step(500, 1), step(1000, 2), step(2000, 60, { interference: interferenceOf(400) })];
+    expect(refinementRate(steps, rules)).toEqual({ ratePerSecond: 1500, refinement: true });
+    expect(refinementRate([...steps, step(1500, 3, { refinement: true })], rules)).toBeUndefined();
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TRANSPORT_REQUESTS, transportLadder, transportRules, transportRun } from "../../../bench/transport/measure";
+import { transportCapacity } from "../../../bench/transport/section";
 import { step } from "../steps";
 
 describe("transport comparison", () => {
@@ -13,7 +14,7 @@ describe("transport comparison", () => {
 
   it("keeps the latency section's rules, with this section's step length and no minimum request count", () => {
     const rules = transportRules(10);
-    expect(rules).toMatchObject({ minSeconds: 10, minRequests: 0, capacityP99Ms: 5, stopP99Ms: 50, maxRemeasures: 1 });
+    expect(rules).toMatchObject({ minSeconds: 10, minRequests: 0, capacityP99Ms: 5, stopP99Ms: 50, maxRemeasures: 1, refinementStepPerSecond: 500 });
   });
 
   it("reads each transport's capacity per core as the highest rate with p99 ≤ 5 ms and no errors, every lower rate too", () => {
@@ -24,5 +25,12 @@ describe("transport comparison", () => {
     expect(run.request).toBe(TRANSPORT_REQUESTS.grpc);
     const withErrors = transportRun("http", "vegeta v12.13.0", [step(250, 2), step(500, 3, { errors: 1 }), step(1000, 4)], rules);
     expect(withErrors.capacity.requestsPerSecond).toBe(250);
+  });
+
+  it("states each transport's capacity with the rate above it that failed, to within a refinement step", () => {
+    const rules = transportRules(10);
+    const steps = [step(250, 2), step(500, 3), step(1000, 3), step(2000, 4), step(4000, 15), step(2500, 4.5, { refinement: true }), step(3000, 7, { refinement: true })];
+    expect(transportCapacity(transportRun("http", "vegeta", steps, rules))).toBe("capacity 2,500 req/s per core at p99 4.5 ms (3,000 req/s failed: p99 7.0 ms)");
+    expect(transportCapacity(transportRun("http", "vegeta", [step(250, 6)], rules))).toBe("capacity: none (250 req/s failed: p99 6.0 ms)");
   });
 });
