@@ -57,7 +57,11 @@ export const FLIPT_METRIC_FAMILIES = ["grpc_server_", "go_", "process_"] as cons
 export const SCRAPE_METRICS = { up: "up" } as const;
 
 /** From the cluster's kube-state-metrics: used by FliptRestarting only, never by the dashboard. */
-export const KUBE_STATE_METRICS = { containerRestarts: "kube_pod_container_status_restarts_total" } as const;
+export const KUBE_STATE_METRICS = {
+  containerRestarts: "kube_pod_container_status_restarts_total",
+  autoscalerCurrentReplicas: "kube_horizontalpodautoscaler_status_current_replicas",
+  autoscalerMaxReplicas: "kube_horizontalpodautoscaler_spec_max_replicas",
+} as const;
 
 const FLIPT_NAMES: ReadonlySet<string> = new Set(Object.values(FLIPT_METRICS));
 

@@ -92,7 +92,11 @@ export const ALERTS = {
   evaluationErrors: "FliptEvaluationErrors",
   latencyHigh: "FliptEvaluationLatencyHigh",
   restarting: "FliptRestarting",
+  autoscalerAtMaximum: "FliptAutoscalerAtMaximum",
 } as const;
+
+/** With autoscaling: the autoscaler has run at its maximum this long, so load beyond it lands on p99. */
+export const AUTOSCALER_AT_MAXIMUM_FOR = "15m";
 
 /** 0.015 → "1.5%", without floating-point noise. */
 function percent(ratio: number): string {
@@ -170,6 +174,23 @@ export function fliptAlertRules(settings: Settings): RuleGroup[] {
       },
     },
   ];
+  if (settings.autoscaling) {
+    const hpa = `namespace="${ns}", horizontalpodautoscaler="${objectNames().autoscaler}"`;
+    rules.push({
+      alert: ALERTS.autoscalerAtMaximum,
+      expr:
+        `max by (namespace) (${KUBE_STATE_METRICS.autoscalerCurrentReplicas}{${hpa}})` +
+        ` >= max by (namespace) (${KUBE_STATE_METRICS.autoscalerMaxReplicas}{${hpa}})`,
+      for: AUTOSCALER_AT_MAXIMUM_FOR,
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `Flipt's autoscaler is at its maximum`,
+        description:
+          `The HorizontalPodAutoscaler of Flipt in {{ $labels.namespace }} has run ${settings.autoscaling.maxReplicas} pods (autoscalingMaxReplicas) ` +
+          `for ${AUTOSCALER_AT_MAXIMUM_FOR}: evaluations beyond their capacity queue and p99 rises.`,
+      },
+    });
+  }
   return [{ name: `flipt.${ns}`, rules }];
 }
 

@@ -267,6 +267,11 @@ describeWithFlipt("scenario 6: metrics and dashboard", () => {
     }
     figure(task, "selectors with series", matched.join(", "));
     figure(task, "needs a Kubernetes cluster (kube-state-metrics)", needsCluster.join(", ") || "none");
-    expect(needsCluster).toEqual([`${KUBE_STATE_METRICS.containerRestarts} (${ALERTS.restarting})`]);
+    // The restarts for every stack; the autoscaler's two series where the stack autoscales.
+    const expected = [`${KUBE_STATE_METRICS.containerRestarts} (${ALERTS.restarting})`];
+    if (stack.settings.autoscaling) {
+      expected.push(`${KUBE_STATE_METRICS.autoscalerCurrentReplicas} (${ALERTS.autoscalerAtMaximum})`, `${KUBE_STATE_METRICS.autoscalerMaxReplicas} (${ALERTS.autoscalerAtMaximum})`);
+    }
+    expect(needsCluster).toEqual(expected);
   });
 });

@@ -26,8 +26,9 @@ describe.skipIf(!bin)(`promtool (${bin ?? PROMTOOL_MISSING})`, () => {
   const promtoolBin = bin!;
 
   it.each(["dev", "prod"])("accepts the PrometheusRule rendered for %s", (stack) => {
-    const result = promtool(promtoolBin, ["check", "rules", "rules.yml"], { "rules.yml": { groups: renderedRuleGroups(stack) } });
-    expect(result.output).toMatch(/SUCCESS: 5 rules found/);
+    const groups = renderedRuleGroups(stack);
+    const result = promtool(promtoolBin, ["check", "rules", "rules.yml"], { "rules.yml": { groups } });
+    expect(result.output).toContain(`SUCCESS: ${groups.flatMap((g) => g.rules).length} rules found`);
     expect(result.ok, result.output).toBe(true);
   });
 
@@ -93,6 +94,32 @@ describe.skipIf(!bin)(`promtool (${bin ?? PROMTOOL_MISSING})`, () => {
   ];
 
   const cases = CASES.map((c) => ({ ...c, outcome: c.labels ? `fires at ${c.at}` : `stays quiet at ${c.at}` }));
+
+  // Only an autoscaled stack (prod) has the autoscaler's alert: the same synthetic-series check against prod's rules.
+  const PROD_NS = "flipt-prod";
+  const hpa = (series: string, values: string) => ({ series: `${series}{namespace="${PROD_NS}", horizontalpodautoscaler="flipt"}`, values });
+  const AUTOSCALER_CASES = [
+    { when: "it runs at its maximum for 20 minutes", labels: { severity: "warning", namespace: PROD_NS },
+      series: [hpa("kube_horizontalpodautoscaler_status_current_replicas", "10x30"), hpa("kube_horizontalpodautoscaler_spec_max_replicas", "10x30")] },
+    { when: "it reaches its maximum for 10 minutes", labels: undefined,
+      series: [hpa("kube_horizontalpodautoscaler_status_current_replicas", "4x10 10x10 4x10"), hpa("kube_horizontalpodautoscaler_spec_max_replicas", "10x30")] },
+    { when: "it runs below its maximum", labels: undefined,
+      series: [hpa("kube_horizontalpodautoscaler_status_current_replicas", "9x30"), hpa("kube_horizontalpodautoscaler_spec_max_replicas", "10x30")] },
+  ];
+  it.each(AUTOSCALER_CASES.map((c) => ({ ...c, outcome: c.labels ? "fires at 20m" : "stays quiet at 20m" })))(`${ALERTS.autoscalerAtMaximum} (prod): $when → $outcome`, ({ labels, series }) => {
+    const groups = renderedRuleGroups("prod").map((g) => ({ ...g, rules: g.rules.map(({ annotations: _, ...rule }) => rule) }));
+    const tests = {
+      rule_files: ["rules.yml"],
+      evaluation_interval: "1m",
+      tests: [{ interval: "1m", input_series: series, alert_rule_test: [{ eval_time: "20m", alertname: ALERTS.autoscalerAtMaximum, exp_alerts: labels ? [{ exp_labels: labels }] : [] }] }],
+    };
+    const result = promtool(promtoolBin, ["test", "rules", "tests.yml"], { "rules.yml": { groups }, "tests.yml": tests });
+    expect(result.ok, result.output).toBe(true);
+  });
+
+  it("dev (no autoscaling) has no autoscaler alert", () => {
+    expect(renderedRuleGroups("dev").flatMap((g) => g.rules).map((r) => r.alert)).not.toContain(ALERTS.autoscalerAtMaximum);
+  });
   it.each(cases)("$alert: $when → $outcome", ({ alert, at, labels, series }) => {
     // Annotations are checked by `check rules` above; here only whether and with which labels an alert fires.
     const groups = renderedRuleGroups("dev").map((g) => ({ ...g, rules: g.rules.map(({ annotations: _, ...rule }) => rule) }));

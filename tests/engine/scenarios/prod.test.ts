@@ -15,7 +15,7 @@ import { serveCommittedFlags } from "../../../scripts/deployLocal/servedFlags";
 import { LOCAL_KUBE_CONTEXT, checkpointResources, OperationResult } from "../../../scripts/lib/localWorld";
 import { FliptProcess } from "../../../scripts/lib/fliptProcess";
 import { repositoryFlagsDir } from "../../../scripts/lib/localFlipt";
-import { freePort } from "../../../scripts/lib/processes";
+import { freePort, waitFor } from "../../../scripts/lib/processes";
 import { fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
 import { Settings } from "../../../settings/types";
 import { figure } from "../../e2e/harness/summary";
@@ -103,13 +103,30 @@ describe("prod", () => {
     expect(roleRow(PROD_DB.role.name)).toBe("");
   });
 
-  it("prod: up creates the role with the spec's attributes and the database it owns; 2 replicas, maxUnavailable 0 and a PDB", async ({ task }) => {
+  it("prod: up creates the role with the spec's attributes and the database it owns; the HorizontalPodAutoscaler brings the Deployment to its minimum, maxUnavailable 0 and a PDB", async ({ task }) => {
     const result = expectOk(await run("up", "prod", task));
     figure(task, "prod resources", resourcesInState("prod"));
     expect(roleRow(PROD_DB.role.name)).toBe(`t|f|f|f|f|${PROD_DB.role.connectionLimit}`);
     expect(databaseOwner(PROD_DB.database.name)).toBe(PROD_DB.role.name);
+    const autoscaling = PROD_SETTINGS.autoscaling!;
+    const hpa = (await api().get("autoscaling/v2", "HorizontalPodAutoscaler", objectNames().autoscaler, PROD_SETTINGS.namespace)) as any;
+    expect(hpa?.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: objectNames().deployment },
+      minReplicas: autoscaling.minReplicas,
+      maxReplicas: autoscaling.maxReplicas,
+    });
+    // The program leaves the replicas to the autoscaler; kube-controller-manager's autoscaler raises them
+    // to minReplicas (no metrics are needed for that: below the minimum it scales without reading any).
+    const started = Date.now();
+    await waitFor(async () => ((await api().get("apps/v1", "Deployment", objectNames().deployment, PROD_SETTINGS.namespace)) as any)?.spec.replicas === autoscaling.minReplicas, {
+      timeoutMs: 60_000,
+      what: `the autoscaler to set prod's Deployment to ${autoscaling.minReplicas} replicas`,
+    });
+    figure(task, "replicas set by the autoscaler after", `${Date.now() - started} ms`);
     const deployment = (await api().get("apps/v1", "Deployment", objectNames().deployment, PROD_SETTINGS.namespace)) as any;
-    expect(deployment.spec.replicas).toBe(2);
+    const owners = (deployment.metadata.managedFields ?? []).filter((f: any) => JSON.stringify(f.fieldsV1 ?? {}).includes('"f:replicas"')).map((f: any) => f.manager);
+    // No field manager of Pulumi's owns them, so an `up` neither resets them nor shows the autoscaler's changes as drift.
+    expect(owners.filter((manager: string) => manager.startsWith("pulumi")), `managers of spec.replicas: ${owners.join(", ")}`).toEqual([]);
     expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
     expect(await api().get("policy/v1", "PodDisruptionBudget", objectNames().pdb, PROD_SETTINGS.namespace)).toBeDefined();
     expect(result.outputs.databaseName.value).toBe(PROD_DB.database.name);
@@ -156,7 +173,7 @@ describe("prod", () => {
     expect(state).toContain("ciphertext");
   });
 
-  it("prod: a connection limit changed by hand shows as drift in refresh --preview-only, and up --refresh puts it back", async ({ task }) => {
+  it("prod: a connection limit changed by hand shows in refresh --preview-only as an update of the role, and up --refresh puts it back", async ({ task }) => {
     sql(`ALTER ROLE "${PROD_DB.role.name}" CONNECTION LIMIT 5`);
     const drift = expectOk(await run("refresh-preview", "prod", task));
     // A refresh step per resource; the role's is the one change.
@@ -198,6 +215,7 @@ describe("prod", () => {
     const result = expectOk(await run("destroy", "prod", task));
     figure(task, "prod deleted", result.changeSummary.delete);
     expect(await api().get("v1", "Namespace", PROD_SETTINGS.namespace)).toBeUndefined();
+    expect(await api().get("autoscaling/v2", "HorizontalPodAutoscaler", objectNames().autoscaler, PROD_SETTINGS.namespace)).toBeUndefined();
     expect(resourcesInState("prod")).toBe(0);
     expect(roleRow(PROD_DB.role.name)).toBe(`t|f|f|f|f|${PROD_DB.role.connectionLimit}`);
     expect(databaseOwner(PROD_DB.database.name)).toBe(PROD_DB.role.name);
