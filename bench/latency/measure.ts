@@ -3,7 +3,7 @@
  * constant arrival rate (vegeta) against one Flipt pinned to one core, for each request kind and
  * storage (ladders.ts), each step measured again while other processes or the hypervisor took
  * Flipt's core (every attempt kept); the ladders repeated `repeats` times; the capacity per core
- * and the sizing read from the steps; and, at 1,000 requests/s, the answers while a commit is
+ * and the sizing read from the steps, Flipt's highest CPU utilisation with p99 held; and, at 1,000 requests/s, the answers while a commit is
  * synced, while the Git server is down and while an invalid commit is polled (changeAndFault.ts).
  */
 import { Supervisor } from "../../scripts/lib/processes";
@@ -12,13 +12,14 @@ import { readLoadAverage } from "../lib/host";
 import { errorMessage } from "../lib/outcome";
 import { CpuPinning, onCpus } from "../lib/pinning";
 import { StepRules } from "../lib/rateSteps";
-import { TargetSpec, servedFlags, stackFlagsDir } from "../lib/targets";
+import { LOAD_STACK, TargetSpec, servedFlags, stackFlagsDir } from "../lib/targets";
 import { readVegetaVersion } from "../load/vegeta";
 import { ChangeAndFaultResults, measureChangeAndFault } from "./changeAndFault";
 import { KindRun, measureStorage } from "./ladders";
 import { KindSpread, kindSpreads } from "./repeats";
 import type { LatencySettings } from "./settings";
 import { LatencySizing, SIZING_ASSUMPTIONS, sizingFor } from "./sizing";
+import { LatencyUtilisation, kindUtilisations, stackCpu } from "./utilisation";
 
 export interface LatencyResults {
   readonly method: {
@@ -41,6 +42,8 @@ export interface LatencyResults {
   /** From a run with repeats > 1: per step, the median and range across the ladders. */
   readonly spreads?: readonly KindSpread[];
   readonly sizing: LatencySizing;
+  /** Flipt's highest CPU utilisation with p99 held, per kind and storage (utilisation.ts); absent in files written before 2026-12-03. */
+  readonly utilisation?: LatencyUtilisation;
   readonly changeAndFault?: ChangeAndFaultResults;
   readonly changeAndFaultError?: string;
   /** The latency-vs-rate chart, relative to the project directory. */
@@ -97,6 +100,7 @@ export async function measureLatency(
       runs,
       spreads: settings.repeats > 1 ? kindSpreads(runs) : undefined,
       sizing: sizingFor(runs, "git", SIZING_ASSUMPTIONS),
+      utilisation: { byKind: kindUtilisations(runs, settings.rules), prodCpu: stackCpu(LOAD_STACK) },
       changeAndFault,
       changeAndFaultError,
     };

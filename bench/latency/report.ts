@@ -1,8 +1,8 @@
 /**
  * The latency section's rows of the bench table: the ratio of Git to database storage first (it
  * carries over between hosts), then the method, every step with every attempt, the spreads across
- * rounds, the capacities (saying when a disturbed step was kept from vetoing one), sizing, the
- * change and fault windows and the chart.
+ * rounds, the capacities (saying when a disturbed step was kept from vetoing one), sizing, Flipt's
+ * highest CPU utilisation with p99 held, the change and fault windows and the chart.
  */
 import { plural } from "../../scripts/lib/text";
 import { describeInterference } from "../lib/cpuShare";
@@ -15,6 +15,7 @@ import { KIND_LABELS, STORAGE_LABELS } from "./chart";
 import type { KindRun } from "./ladders";
 import type { LatencyResults } from "./measure";
 import { KindSpread, StepSpread, kindSpreads } from "./repeats";
+import { LatencyUtilisation, UtilisationReading, coreShare } from "./utilisation";
 
 type Method = LatencyResults["method"];
 
@@ -74,6 +75,31 @@ function methodRow(title: string, results: LatencyResults): Row {
   ];
 }
 
+/** "620m (62 % of its core)": Flipt's own CPU over a step. */
+function fliptCpu(millicores: number): string {
+  return `${Math.round(millicores)}m (${Math.round(coreShare(millicores) * 100)} % of its core)`;
+}
+
+/**
+ * Per kind and storage, the highest utilisation of Flipt's core at which p99 held: what an
+ * autoscaler's target is taken from. Kubernetes' averageUtilization is a share of the CPU request,
+ * so the figure is also given as that share for prod's request.
+ */
+export function utilisationRows(title: string, utilisation: LatencyUtilisation, rules: StepRules): Row[] {
+  const { prodCpu } = utilisation;
+  return utilisation.byKind.map((ku): Row => {
+    const label = `highest CPU with p99 ≤ ${rules.capacityP99Ms} ms: ${KIND_LABELS[ku.kind]}, ${STORAGE_LABELS[ku.storage]}`;
+    const round = (r: UtilisationReading | undefined, i: number) =>
+      `${ku.rounds.length > 1 ? `round ${i + 1}: ` : ""}${r ? `${fliptCpu(r.fliptMillicores)} at ${formatRate(r.ratePerSecond)} req/s, p99 ${formatMs(r.p99Ms)}` : "no step within capacity"}`;
+    const perRound = ku.rounds.map(round).join(" · ");
+    if (!ku.fliptMillicores) return [title, label, perRound, ""];
+    const m = ku.fliptMillicores.median;
+    const result = ku.rounds.length > 1 ? `median ${formatSpread(ku.fliptMillicores, (v) => `${Math.round(v)}m`)}; ${perRound}` : perRound;
+    const ofRequest = `as an HPA target (a share of the CPU request): ${Math.round((m / prodCpu.requestMillicores) * 100)} % of ${prodCpu.stack}'s cpuRequest ${prodCpu.requestMillicores}m, ${Math.round((m / prodCpu.limitMillicores) * 100)} % of its cpuLimit ${prodCpu.limitMillicores}m`;
+    return [title, label, result, ofRequest];
+  });
+}
+
 /** "attempt 2 of 3 counts"; undefined for a step measured once. */
 function countedNote(step: RateStep): string | undefined {
   const counted = step.attempts.find((a) => a.counted);
@@ -88,7 +114,7 @@ export function stepRows(title: string, label: string, step: RateStep, method: M
   const { rules, pinning } = method;
   const name = `${label} @ ${formatRate(step.ratePerSecond)} req/s`;
   const notes = [`${formatRate(step.sentPerSecond)} req/s sent over ${step.durationSeconds} s`];
-  if (step.interference) notes.push(`Flipt ${Math.round(step.interference.fliptMillicores)}m; ${describeInterference(step.interference, pinning)}`);
+  if (step.interference) notes.push(`Flipt ${fliptCpu(step.interference.fliptMillicores)}; ${describeInterference(step.interference, pinning)}`);
   const counted = countedNote(step);
   if (counted) notes.push(counted);
   if (isDisturbed(step.interference, rules)) notes.push(`DISTURBED: over ${rules.maxDisturbanceMillicores}m in every attempt`);
@@ -178,6 +204,7 @@ export function latencyRows(title: string, results: LatencyResults, machine: Mac
     ...(method.repeats > 1 ? spreadRows(title, spreads, method) : []),
     ...results.runs.map((run) => capacityRow(title, run, method)),
     ...sizingRows(title, results.sizing),
+    ...(results.utilisation ? utilisationRows(title, results.utilisation, method.rules) : []),
     ...changeAndFaultRows(title, results),
     [title, "chart", results.chart ?? "not drawn", results.chartError ?? "p50 and p99 against the arrival rate, log scales"],
   ];

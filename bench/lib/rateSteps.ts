@@ -142,7 +142,8 @@ export function stopReason(ratePerSecond: number, sentPerSecond: number, latency
   return reasons.length > 0 ? reasons.join("; ") : undefined;
 }
 
-function withinCapacity(step: RateStep, rules: StepRules): boolean {
+/** p99 at or under the capacity limit, no errors, the rate sent (the counted attempt). */
+export function withinCapacity(step: RateStep, rules: StepRules): boolean {
   return step.latencyMs.errors === 0 && step.latencyMs.p99 <= rules.capacityP99Ms && step.sentPerSecond >= rules.minSentShare * step.ratePerSecond;
 }
 

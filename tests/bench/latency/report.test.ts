@@ -71,7 +71,7 @@ describe("latency report: capacity and disturbed steps", () => {
     const rows = stepRows("5 latency", "boolean, Git", stepOf(250, attempts), method);
     expect(rows.map((r) => r[1])).toEqual(["boolean, Git @ 250 req/s", "boolean, Git @ 250 req/s: attempt 1, not counted"]);
     expect(rows[0][2]).toContain("p99 1.3 ms");
-    expect(rows[0][3]).toBe("250 req/s sent over 20 s; Flipt 400m; others 20m + steal 5m on CPU 0, steal 0m on CPU 1; attempt 2 of 2 counts");
+    expect(rows[0][3]).toBe("250 req/s sent over 20 s; Flipt 400m (40 % of its core); others 20m + steal 5m on CPU 0, steal 0m on CPU 1; attempt 2 of 2 counts");
     expect(rows[1][2]).toContain("p99 8.2 ms");
     expect(rows[1][3]).toBe("others 233m + steal 0m on CPU 0, steal 0m on CPU 1: disturbed (over 100m)");
   });
