@@ -11,6 +11,7 @@ import { environmentDirectory, environmentFiles, ENVIRONMENTS, FLAGS_ROOT, readF
 import { checkFlagsTree, syntaxProblems } from "./environmentsLint";
 import { defaultBase, readFolderAtRef, repositoryRoot, resolveCommit } from "./gitTree";
 import { checkFlagFolder } from "./lint";
+import { flagCounts, memoryGuard, memoryGuardProblems } from "./memoryGuard";
 import { FLAGS_MIRROR_BRANCH, updateFlagsMirror } from "./mirror";
 import { planPromotion } from "./promote";
 import { readEnvironmentState } from "./state";
@@ -39,7 +40,9 @@ const COMMAND_USAGE: Record<string, string> = {
       Turn the file store's snapshot into Flipt flag files, identical in every environment under <dir>.`,
   lint: `lint [--dir <dir>] [--today YYYY-MM-DD]
       Check every environment's flag files, the rules across environments and, for this repository's
-      flags root, that every stack file serves an existing environment directory; exit 1 on any problem.`,
+      flags root, that every stack file serves an existing environment directory; exit 1 on any problem.
+      Each stack's memoryLimit is judged against its environment's flag count (the memory after syncs
+      that bench/results.json's scale rows predict): a warning past 80 %, a problem at 100 %.`,
   stale: `stale [--dir <dir>] [--today YYYY-MM-DD] [--format text|json|markdown]
       List flags due for review (older than 90 days or past expires), each once with its environments.`,
   new: `new --key <key> --owner <team> --description <text> [--namespace <ns>] [--env ${ENV_CHOICES}]
@@ -190,16 +193,20 @@ function lint(args: string[], io: CliIo): number {
   const today = todayOption(opts.today, io);
   const dir = opts.dir ?? DEFAULT_FLAGS_DIR;
   const report = checkFlagsTree(readTree(io, dir), today);
-  const problems = [...report.problems, ...stackDirectoryProblems(path.resolve(io.cwd, dir))];
-  problems.forEach((problem) => io.stdout(formatProblem(dir, problem)));
+  const flagsRoot = path.resolve(io.cwd, dir);
+  // The memory guard's warnings are printed like problems but do not fail lint; its errors do.
+  const memory = memoryGuardProblems(memoryGuard(flagsRoot, io.cwd, flagCounts(report), dir), flagsRoot);
+  const problems = [...report.problems, ...stackDirectoryProblems(flagsRoot), ...memory.errors];
+  [...problems, ...memory.warnings].forEach((problem) => io.stdout(formatProblem(dir, problem)));
   const summary = [...report.folders.entries()]
     .map(([env, folder]) => `${env === "" ? "" : `${env}: `}${plural(folder.flags.length, "flag")} in ${plural(folder.files.length, "file")} (${folder.files.join(", ")})`)
     .join("; ");
+  const warnings = memory.warnings.length === 0 ? "" : `; ${plural(memory.warnings.length, "warning")} (above)`;
   if (problems.length > 0) {
-    io.stdout(`${plural(problems.length, "problem")}; ${summary}`);
+    io.stdout(`${plural(problems.length, "problem")}; ${summary}${warnings}`);
     return 1;
   }
-  io.stdout(`No problems: ${summary}`);
+  io.stdout(`No problems: ${summary}${warnings}`);
   return 0;
 }
 

@@ -35,7 +35,7 @@ export function stackDirectoryProblems(flagsRoot: string): Problem[] {
 }
 
 /** The line of `key:` in a stack file, or 1 when it is not set there (the declared default applies). */
-function keyLine(file: string, key: string): number {
+export function keyLine(file: string, key: string): number {
   const index = fs.readFileSync(file, "utf8").split("\n").findIndex((line) => line.trimStart().startsWith(`${key}:`));
   return index + 1 || 1;
 }

@@ -5,6 +5,7 @@ import * as yaml from "js-yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { localToday } from "../../scripts/flags/dates";
 import { ENVIRONMENTS, FLAGS_ROOT, LIVE_ENVIRONMENT, type Environment } from "../../scripts/flags/environments";
+import { BENCH_RESULTS_FILE } from "../../scripts/flags/memoryModel";
 import { REPO_ROOT, removeTempDirs, runCli, tempDir, type CliResult } from "./helpers";
 
 afterAll(removeTempDirs);
@@ -18,7 +19,8 @@ afterAll(removeTempDirs);
  */
 
 const TODAY = localToday();
-const COPIED = ["Pulumi.yaml", ...ENVIRONMENTS.map((e) => `Pulumi.${e}.yaml`), FLAGS_ROOT];
+/** What the flag steps read: the stack files (and, for lint's memory guard, the bench's scale rows) and flags/. */
+const COPIED = ["Pulumi.yaml", ...ENVIRONMENTS.map((e) => `Pulumi.${e}.yaml`), BENCH_RESULTS_FILE, FLAGS_ROOT];
 
 type Doc = { namespace?: string; flags?: Record<string, unknown>[]; segments?: unknown[] };
 
