@@ -1,5 +1,8 @@
+import * as path from "node:path";
 import { environmentDirectory, type Environment } from "./environments";
 import type { EnvironmentReport, FlagsDiff } from "./diff";
+import { verdictMessage, verdictSummary, WARNING_SHARE, type MemoryGuard } from "./memoryGuard";
+import { modelCitation, modelEquation } from "./memoryModel";
 
 /** How `flags diff` prints its report. The markdown is the pull request's comment. */
 export const DIFF_FORMATS = ["text", "markdown", "json"] as const;
@@ -8,14 +11,15 @@ export type DiffFormat = (typeof DIFF_FORMATS)[number];
 /** First line of the markdown: the preview workflow finds its own comment by it, to update it in place. */
 export const DIFF_COMMENT_MARKER = "<!-- flags-diff -->";
 
-export function formatDiff(diff: FlagsDiff, format: DiffFormat, root: string): string {
+/** `memory`: the flag-count memory guard on the head side, shown after the drift (none: no section). */
+export function formatDiff(diff: FlagsDiff, format: DiffFormat, root: string, memory: MemoryGuard = { kind: "none" }): string {
   switch (format) {
     case "json":
-      return JSON.stringify(diffJson(diff, root), null, 2);
+      return JSON.stringify({ ...diffJson(diff, root), ...memoryJson(memory) }, null, 2);
     case "markdown":
-      return diffMarkdown(diff, root);
+      return `${diffMarkdown(diff, root)}${memoryMarkdown(memory)}`;
     case "text":
-      return diffText(diff, root);
+      return [diffText(diff, root), ...memoryText(memory)].join("\n");
   }
 }
 
@@ -91,6 +95,62 @@ function diffMarkdown(diff: FlagsDiff, root: string): string {
     for (const drift of diff.drift) lines.push(`- ${code(drift.ref)} (in ${drift.environments.join(", ")})`, ...drift.effects.map((e) => `  - ${e}`));
   }
   return `${lines.join("\n")}\n`;
+}
+
+// ---- the memory guard -----------------------------------------------------------------------
+
+const MEMORY_HEADING = "Memory after syncs (flag-count guard)";
+
+/** The guard's lines: a finding per stack past WARNING_SHARE (severity, stack file, message), else one line for all. */
+function memoryLines(memory: MemoryGuard): { severity: "error" | "warning" | "ok"; file?: string; text: string }[] {
+  if (memory.kind === "none") return [];
+  if (memory.kind === "unavailable") return [{ severity: "warning", file: memory.file, text: `no flag-count memory guard: ${memory.reason}` }];
+  const findings = memory.verdicts.filter((v) => v.severity !== "ok");
+  if (findings.length === 0) {
+    const within = memory.verdicts.map(verdictSummary).join("; ");
+    const model = `${modelEquation(memory.model)}, least squares over ${modelCitation(memory.model)}`;
+    return [{ severity: "ok", text: `every stack stays within ${WARNING_SHARE * 100} % of its memoryLimit: ${within}; model: ${model}` }];
+  }
+  return findings.map((v) => ({ severity: v.severity, file: path.relative(memory.repository, v.stack.file), text: verdictMessage(v, memory.model) }));
+}
+
+function memoryText(memory: MemoryGuard): string[] {
+  const lines = memoryLines(memory);
+  if (lines.length === 0) return [];
+  return ["", `${MEMORY_HEADING}:`, ...lines.map((l) => `  ${l.severity === "ok" ? "" : `${l.severity}: `}${l.file === undefined ? "" : `${l.file}: `}${l.text}`)];
+}
+
+function memoryMarkdown(memory: MemoryGuard): string {
+  const lines = memoryLines(memory);
+  if (lines.length === 0) return "";
+  const items = lines.map((l) => (l.severity === "ok" ? `${l.text[0].toUpperCase()}${l.text.slice(1)}.` : `- **${l.severity}**${l.file === undefined ? "" : ` (${code(l.file)})`}: ${l.text}`));
+  return ["", `### ${MEMORY_HEADING}`, "", ...items, ""].join("\n");
+}
+
+function memoryJson(memory: MemoryGuard) {
+  if (memory.kind === "none") return {};
+  if (memory.kind === "unavailable") return { memory: { unavailable: memory.reason, file: memory.file } };
+  const { model } = memory;
+  return {
+    memory: {
+      model: {
+        intercept_mib: model.interceptMiB,
+        mib_per_flag: model.mibPerFlag,
+        source: model.source,
+        rows: model.rows.map((r) => ({ flags: r.flags, rss_after_syncs_mib: r.rssAfterSyncsMiB, predicted_mib: r.predictedMiB, residual_mib: r.residualMiB })),
+      },
+      stacks: memory.verdicts.map((v) => ({
+        stack: v.stack.stack,
+        environment: v.stack.environment,
+        flags: v.flags,
+        predicted_mib: v.predictedMiB,
+        memory_limit: v.stack.memoryLimit,
+        share: v.share,
+        severity: v.severity,
+        ...(v.severity === "ok" ? {} : { message: verdictMessage(v, model) }),
+      })),
+    },
+  };
 }
 
 /** Why `flags diff` did not compare: the files of either side that do not parse or lint. */

@@ -8,7 +8,7 @@ import { formatProblem, readFolder, type FolderFile, type Problem } from "./fold
 import { diffFlags } from "./diff";
 import { DIFF_FORMATS, formatDiff, formatUncomparable, type DiffFormat } from "./diffReport";
 import { environmentDirectory, environmentFiles, ENVIRONMENTS, FLAGS_ROOT, readFlagsTree, requireEnvironment, type Environment, type FlagsTree } from "./environments";
-import { checkFlagsTree, syntaxProblems } from "./environmentsLint";
+import { checkFlagsTree, syntaxProblems, type TreeReport } from "./environmentsLint";
 import { defaultBase, readFolderAtRef, repositoryRoot, resolveCommit } from "./gitTree";
 import { checkFlagFolder } from "./lint";
 import { flagCounts, memoryGuard, memoryGuardProblems } from "./memoryGuard";
@@ -291,7 +291,8 @@ function diff(args: string[], io: CliIo): number {
   const sides = [atRef(base, "--base"), opts.head === undefined ? { name: "the working tree", tree: readTree(io, dir), shown: dir } : atRef(opts.head, "--head")];
   // A side with a typo would show its flags as removed: refuse to compare instead, naming the file.
   const today = io.today;
-  const problems = sides.flatMap((side) => uncomparable(side.tree, today).map((p) => formatProblem(side.shown, p)));
+  const reports = sides.map((side) => checkFlagsTree(side.tree, today));
+  const problems = sides.flatMap((side, i) => uncomparable(reports[i]).map((p) => formatProblem(side.shown, p)));
   if (problems.length > 0) {
     io.stdout(formatUncomparable({ base: sides[0].name, head: sides[1].name, problems }, format as DiffFormat));
     throw new UserError(problems);
@@ -304,13 +305,15 @@ function diff(args: string[], io: CliIo): number {
     before: states(sides[0].tree),
     after: states(sides[1].tree),
   });
-  io.stdout(formatDiff(report, format as DiffFormat, dir));
+  // The head side judged against the stacks' memoryLimit, read from the working tree's stack files.
+  const memory = memoryGuard(path.resolve(io.cwd, dir), io.cwd, flagCounts(reports[1]), sides[1].shown);
+  io.stdout(formatDiff(report, format as DiffFormat, dir, memory));
   return 0;
 }
 
 /** Why a side cannot be compared: its files that do not parse (the problems with a column), else its lint problems. */
-function uncomparable(tree: FlagsTree, today: string): Problem[] {
-  const problems = checkFlagsTree(tree, today).problems;
+function uncomparable(report: TreeReport): Problem[] {
+  const problems = report.problems;
   const syntax = problems.filter((p) => p.column !== undefined);
   return syntax.length > 0 ? syntax : problems;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
@@ -177,5 +178,26 @@ describe("which stack judges which flags", () => {
   it("judges each environment's stacks by that environment's count", () => {
     const verdicts = judgeStacks(stacks, new Map([["dev", 7], ["prod", 3]]), MODEL, "flags");
     expect(Object.fromEntries(verdicts.map((v) => [v.stack.environment, [v.flags, v.counted]]))).toEqual({ dev: [7, "flags/dev"], prod: [3, "flags/prod"] });
+  });
+});
+
+describe("flags diff --format markdown: the guard on the head side, in the pull request's comment", () => {
+  function committed(repo: string): string {
+    const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid" };
+    for (const args of [["init", "--quiet", "--initial-branch=main"], ["add", "--all"], ["commit", "--quiet", "-m", "flags"]]) execFileSync("git", args, { cwd: repo, env, stdio: "ignore" });
+    return repo;
+  }
+
+  it("lists a warning with the stack file", () => {
+    const result = runCli(["diff", "--base", "HEAD", "--format", "markdown"], { cwd: committed(repositoryWith(flagsAt(0.9))), today: TODAY });
+    const markdown = result.stdout.join("\n");
+    expect(markdown).toContain("### Memory after syncs (flag-count guard)");
+    expect(markdown).toMatch(/^- \*\*warning\*\* \(`Pulumi\.prod\.yaml`\): stack prod serves flags\/prod with memoryLimit \d+Mi: .*raise memoryLimit/m);
+    expect(result.code).toBe(0);
+  });
+
+  it("says in one line that every stack is within 80 % when none is past it", () => {
+    const markdown = runCli(["diff", "--base", "HEAD", "--format", "markdown"], { cwd: committed(repositoryWith(12)), today: TODAY }).stdout.join("\n");
+    expect(markdown).toMatch(/^Every stack stays within 80 % of its memoryLimit: dev 12 flags → \d+ MiB of 64Gi \(\d+ %\); prod 12 flags → /m);
   });
 });
