@@ -17,7 +17,11 @@ import { FliptProcess } from "../../../scripts/lib/fliptProcess";
 import { repositoryFlagsDir } from "../../../scripts/lib/localFlipt";
 import { freePort, waitFor } from "../../../scripts/lib/processes";
 import { fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
+import { readStack, type StackConfig } from "../../../settings/stackFiles";
 import { Settings } from "../../../settings/types";
+
+/** The field manager of the handover from fixed replicas to the autoscaler (docs/deploying.md, "Autoscaling"). */
+const HANDOVER_FIELD_MANAGER = "handover-to-hpa";
 import { figure } from "../../e2e/harness/summary";
 import { EngineWorld, startEngineWorld } from "../harness";
 
@@ -220,6 +224,41 @@ describe("prod", () => {
     expect(roleRow(PROD_DB.role.name)).toBe(`t|f|f|f|f|${PROD_DB.role.connectionLimit}`);
     expect(databaseOwner(PROD_DB.database.name)).toBe(PROD_DB.role.name);
     expect(sql("SELECT note FROM kept", PROD_DB.database.name)).toBe(KEPT_ROW);
+  });
+
+  it("prod: a running prod with fixed replicas switches to autoscaling without dropping below its minimum, after the handover docs/deploying.md gives", async ({ task }) => {
+    // A stack of its own from prod's file (prod's role and database were retained by the destroy above).
+    const name = "prod-switch";
+    const namespace = readStack("prod", { name }).settings.namespace;
+    const minimum = PROD_SETTINGS.autoscaling!.minReplicas;
+    const fixed: StackConfig = { plain: { ...prod.config.plain, "flipt-deploy:autoscaling": false, "flipt-deploy:replicas": minimum }, secrets: prod.config.secrets };
+    const replicas = async () => ((await api().get("apps/v1", "Deployment", objectNames().deployment, namespace)) as any)?.spec.replicas as number | undefined;
+    expectOk(await env.engine.run("up", name, fixed));
+    expect(await replicas()).toBe(minimum);
+    // The handover (Kubernetes' documented way to move replicas to an autoscaler under server-side apply):
+    // a second field manager sets the same value, so the field stays when Pulumi stops setting it.
+    await api().apply({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: objectNames().deployment, namespace }, spec: { replicas: minimum } }, HANDOVER_FIELD_MANAGER);
+    const seen = new Set<number>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const value = await replicas().catch(() => undefined);
+        if (value !== undefined) seen.add(value);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const up = await env.engine.run("up", name, prod.config);
+    figure(task, "up with autoscaling", `${up.seconds}s`);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    watching = false;
+    await watch;
+    expectOk(up);
+    figure(task, "replicas seen during the switch", [...seen].sort().join(", "));
+    expect(await api().get("autoscaling/v2", "HorizontalPodAutoscaler", objectNames().autoscaler, namespace)).toBeDefined();
+    expect(Math.min(...seen), `replicas seen: ${[...seen].join(", ")}`).toBeGreaterThanOrEqual(minimum);
+    expect(env.engine.cli(name, ["state", "unprotect", "--all", "--yes"]).ok).toBe(true);
+    expectOk(await env.engine.run("destroy", name, prod.config));
+    expect(await api().get("v1", "Namespace", namespace)).toBeUndefined();
   });
 
   it("dev in postgres mode: up makes its role and database, destroy drops them", async ({ task }) => {
