@@ -49,14 +49,32 @@ export async function onCpus<T>(cpus: string, fn: () => Promise<T>): Promise<T> 
   }
 }
 
+/** Variables set in, or (undefined) removed from, Flipt's environment whatever the rendered Deployment gives it. */
+export type EnvironmentOverrides = Readonly<Record<string, string | undefined>>;
+
 /**
  * A Flipt command that starts on `cpus` only: Go sizes GOMAXPROCS from the CPUs it may use at
- * start-up, as it does from a pod's CPU limit, so pinning before exec (not after) matters.
+ * start-up, as it does from a pod's CPU limit, so pinning before exec (not after) matters. With
+ * `environment`, the command also sets and unsets those variables (`env -u NAME NAME=value`), after
+ * the rendered container's environment is applied: GOMEMLIMIT and GOGC are what an experiment says.
  */
-export function pinnedFliptTools(supervisor: Supervisor, tools: ToolchainPaths, cpus: string): ToolchainPaths {
+export function pinnedFliptTools(supervisor: Supervisor, tools: ToolchainPaths, cpus: string, environment: EnvironmentOverrides = {}): ToolchainPaths {
   const dir = supervisor.tempDir("flipt-pinned");
   const wrapper = path.join(dir, "flipt");
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  fs.writeFileSync(wrapper, `#!/bin/sh\nexec taskset -c ${quote(cpus)} ${quote(tools.fliptBin)} "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${envPrefix(environment)}taskset -c ${shellQuote(cpus)} ${shellQuote(tools.fliptBin)} "$@"\n`, { mode: 0o755 });
   return { ...tools, fliptBin: wrapper };
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `env -u A B='1' ` for the overrides, or nothing without any. */
+export function envPrefix(environment: EnvironmentOverrides): string {
+  const entries = Object.entries(environment);
+  if (entries.length === 0) return "";
+  for (const [name] of entries) if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`environment variable name ${JSON.stringify(name)}: expected capitals, digits and _`);
+  const unset = entries.filter(([, v]) => v === undefined).map(([name]) => `-u ${name}`);
+  const set = entries.filter(([, v]) => v !== undefined).map(([name, v]) => `${name}=${shellQuote(v!)}`);
+  return `env ${[...unset, ...set].join(" ")} `;
 }

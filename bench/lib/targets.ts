@@ -16,7 +16,7 @@ import { LocalFlipt, prepareLocalFlipt, repositoryFlagsDir } from "../../scripts
 import { Supervisor } from "../../scripts/lib/processes";
 import { ToolchainPaths } from "../../scripts/toolchain/paths";
 import { EVALUATE_PATHS } from "./evaluationRequests";
-import { CpuPinning, pinnedFliptTools } from "./pinning";
+import { CpuPinning, EnvironmentOverrides, pinnedFliptTools } from "./pinning";
 
 /** The stacks propagation and the program's commands are measured for. */
 export const STACKS = ["dev", "prod"] as const;
@@ -38,6 +38,8 @@ export interface TargetSpec {
   readonly changes?: readonly ConfigChange[];
   /** Runs after the served repository is made and before Flipt starts (to add history, say). */
   readonly prepare?: (local: LocalFlipt) => void;
+  /** Set (or, undefined, unset) in Flipt's environment over the rendered one; pinned targets only (startPinnedTarget). */
+  readonly environment?: EnvironmentOverrides;
 }
 
 export interface ConfigChange {
@@ -155,7 +157,7 @@ export async function startTarget(supervisor: Supervisor, tools: ToolchainPaths,
 
 /** startTarget with Flipt on `pinning.flipt` from its start, so that Go sizes GOMAXPROCS to that core. */
 export function startPinnedTarget(supervisor: Supervisor, tools: ToolchainPaths, spec: TargetSpec, pinning: CpuPinning, flagsDir?: string, healthyTimeoutMs?: number): Promise<FliptTarget> {
-  return startTarget(supervisor, pinnedFliptTools(supervisor, tools, pinning.flipt), spec, flagsDir, healthyTimeoutMs);
+  return startTarget(supervisor, pinnedFliptTools(supervisor, tools, pinning.flipt, spec.environment), spec, flagsDir, healthyTimeoutMs);
 }
 
 /** The flags the stack's own environment folder holds: what its Flipt serves. */
@@ -184,5 +186,6 @@ export function logBytes(target: FliptTarget): number {
 export function describeTarget(spec: TargetSpec): string {
   const storage = spec.storage === "git" ? "Git storage" : "database storage (SQLite)";
   const changes = (spec.changes ?? []).map((c) => c.label);
-  return [`${spec.stack} stack config`, storage, ...changes].join(", ");
+  const environment = Object.entries(spec.environment ?? {}).map(([name, value]) => (value === undefined ? `${name} unset` : `${name}=${value}`));
+  return [`${spec.stack} stack config`, storage, ...changes, ...environment].join(", ");
 }

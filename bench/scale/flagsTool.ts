@@ -12,7 +12,7 @@ import { addDays } from "../../scripts/flags/dates";
 import { INDEX_FILE } from "../../scripts/flags/document";
 import { ENVIRONMENTS, FLAGS_ROOT, environmentDirectory } from "../../settings/environments";
 import { projectDir } from "../../settings/schema";
-import { GENERATED_CREATED, changedFlagCount, generateFlags, withChangedShare, writeGeneratedFlags, type GeneratedFlags } from "./generatedFlags";
+import { GENERATED_CREATED, changedFlagCount, generateFlags, withChangedShare, writeGeneratedFlags, type GeneratedFlags } from "../lib/generatedFlags";
 import { runMeasured, type MeasuredRun } from "./measuredProcess";
 
 export type FlagsToolCommand = "lint" | "diff" | "promote";

@@ -12,7 +12,7 @@ import { CpuPinning, onCpus } from "../lib/pinning";
 import { LimitFinding, ScaleLimits, kneeOf, scaleFindings, scaleLimits } from "./findings";
 import { FlagsToolRow, measureFlagsTool } from "./flagsTool";
 import { ScaleFliptSettings, ScaleRepository, ScaleRow, measureFliptAtScale } from "./flipt";
-import { SCALE_FLAG_COUNTS, SCALE_SEED } from "./generatedFlags";
+import { SCALE_FLAG_COUNTS, SCALE_SEED } from "../lib/generatedFlags";
 import { ServiceScaleResults, measureServiceScale } from "./services";
 
 export interface ScaleProfile {

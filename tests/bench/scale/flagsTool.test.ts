@@ -3,7 +3,7 @@ import { daysBetween } from "../../../scripts/flags/dates";
 import { diffChangeCount, FLAGS_TOOL_TODAY, flagsToolArgs, lintSummary, promotedCount } from "../../../bench/scale/flagsTool";
 import { measuredArgv, shownCommandLine } from "../../../bench/scale/measuredProcess";
 import { vmHwmKib } from "../../../bench/scale/peakRssReporter";
-import { GENERATED_CREATED, GENERATED_MIN_LIFETIME_DAYS } from "../../../bench/scale/generatedFlags";
+import { GENERATED_CREATED, GENERATED_MIN_LIFETIME_DAYS } from "../../../bench/lib/generatedFlags";
 import { projectDir } from "../../../settings/schema";
 
 describe("the flags tool commands measured", () => {

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { addHistory, parseSyncCounters } from "../../../bench/scale/flipt";
+import { parseSyncCounters } from "../../../bench/lib/fliptAtScale";
+import { addHistory } from "../../../bench/scale/flipt";
 import { gitEnv } from "../../../scripts/lib/flagsRepository";
 
 const dirs: string[] = [];

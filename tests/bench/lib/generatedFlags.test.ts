@@ -21,7 +21,7 @@ import {
   type FlagPurpose,
   type GeneratedFlag,
   type GeneratedFlags,
-} from "../../../bench/scale/generatedFlags";
+} from "../../../bench/lib/generatedFlags";
 import { addDays } from "../../../scripts/flags/dates";
 import { INDEX_FILE } from "../../../scripts/flags/document";
 import { readFolder, type FolderFile } from "../../../scripts/flags/folder";
