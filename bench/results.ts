@@ -6,6 +6,7 @@
  */
 import type { EvaluationResults } from "./evaluation/section";
 import type { FootprintResults } from "./footprint/section";
+import type { GoRuntimeResults } from "./goruntime/measure";
 import type { MachineInfo } from "./lib/host";
 import type { SectionOutcome } from "./lib/outcome";
 import type { RateStep, StepRules } from "./lib/rateSteps";
@@ -18,7 +19,7 @@ import type { TransportResults } from "./transport/measure";
 import type { TuningResults } from "./tuning/section";
 
 /** Every section, in the order of the JSON and the table. */
-export const SECTIONS = ["propagation", "evaluation", "footprint", "program", "tuning", "latency", "transport", "scale"] as const;
+export const SECTIONS = ["propagation", "evaluation", "footprint", "program", "tuning", "latency", "transport", "scale", "goruntime"] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /**
@@ -46,6 +47,8 @@ export interface BenchResults {
     readonly transport: SectionOutcome<TransportResults>;
     /** Absent in files written before the section existed: read as not selected. */
     readonly scale: SectionOutcome<ScaleResults>;
+    /** Absent in files written before the section existed (2026-12-03): read as not selected. */
+    readonly goruntime: SectionOutcome<GoRuntimeResults>;
   };
   /**
    * Sections this run did not select, kept from the file it replaced, with the run that measured
@@ -74,7 +77,7 @@ type V1Latency = Omit<LatencyResults, "method" | "runs"> & {
 };
 type V1Results = Omit<BenchResults, "schemaVersion" | "sections"> & {
   readonly schemaVersion: 1;
-  readonly sections: Omit<BenchResults["sections"], "latency" | "scale" | "transport"> & { readonly latency: SectionOutcome<V1Latency> };
+  readonly sections: Omit<BenchResults["sections"], "latency" | "scale" | "transport" | "goruntime"> & { readonly latency: SectionOutcome<V1Latency> };
 };
 
 /** The step's one kept attempt, numbered as it was: earlier attempts were not recorded. */
@@ -105,22 +108,26 @@ function resultsFromV1(v1: V1Results): BenchResults {
       ...v1.sections,
       transport: { status: "not selected" },
       scale: { status: "not selected" },
+      goruntime: { status: "not selected" },
       latency: latency.status === "measured" ? { status: "measured", results: latencyFromV1(latency.results) } : latency,
     },
   };
 }
 
-/** A schema 2 file's sections; files written before the transport section have it inside the scale section. */
-type StoredSections = Omit<BenchResults["sections"], "transport" | "scale"> & {
+/** A schema 2 file's sections; files written before the transport section have it inside the scale section, and none before the goruntime section have it. */
+type StoredSections = Omit<BenchResults["sections"], "transport" | "scale" | "goruntime"> & {
   readonly transport?: SectionOutcome<TransportResults>;
+  readonly goruntime?: SectionOutcome<GoRuntimeResults>;
   readonly scale?: SectionOutcome<ScaleResults & { readonly transport?: SectionOutcome<TransportResults> }>;
 };
 
 /**
  * A file from before the transport section: the scale section's transport part becomes the
- * transport section, kept from the run that measured the scale section.
+ * transport section, kept from the run that measured the scale section; one from before the
+ * goruntime section has it not selected.
  */
-function withTransportSection(results: Omit<BenchResults, "sections"> & { readonly sections: StoredSections }): BenchResults {
+function withTransportSection(stored: Omit<BenchResults, "sections"> & { readonly sections: StoredSections }): BenchResults {
+  const results = { ...stored, sections: { ...stored.sections, goruntime: stored.sections.goruntime ?? { status: "not selected" } } };
   const { transport, scale = { status: "not selected" } } = results.sections;
   if (transport !== undefined) return { ...results, sections: { ...results.sections, transport, scale } };
   if (scale.status !== "measured" || scale.results.transport === undefined) {

@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --out <file>] [--quick] [--only <section,…>] [--step-seconds <s>] [--repeat <n>]`: measures how
- * fast a flag change lands, how fast Flipt answers and what it costs, the latency at fixed arrival
- * rates, the transports side by side, how the cost grows, and how long the program's own commands
- * take. Prints one table and writes the same figures as JSON (default bench/results.json), with the
+ * `npm run bench [-- --out <file>] [--quick] [--only <section,…>] [--step-seconds <s>] [--repeat <n>]
+ * [--gomemlimit-share <percent>] [--goruntime-configs <list>]`: measures how fast a flag change
+ * lands, how fast Flipt answers and what it costs, the latency at fixed arrival rates, the
+ * transports side by side, how the cost grows, Go's memory limit and GOGC, and how long the
+ * program's own commands take. Prints one table and writes the same figures as JSON (default bench/results.json), with the
  * charts beside it (<out>-latency.svg, <out>-scale.svg).
  *
  * --step-seconds makes every latency step last exactly that long (no 10,000-request floor): for
@@ -14,8 +15,11 @@
  * It reports; it does not judge speed. It exits 1 only when a selected section could not be
  * measured (no Flipt binary, no wrk) or failed, so "not measured" is never a silent pass.
  *
- * Sections: propagation, evaluation, footprint, program, tuning, latency, transport, scale (all by
- * default). Sections not selected keep what the replaced file had (keptFrom names the run that
+ * --gomemlimit-share and --goruntime-configs are the goruntime section's: GOMEMLIMIT's share of
+ * prod's memoryLimit for its "set" runs (measured when not given) and the configurations it runs.
+ *
+ * Sections: propagation, evaluation, footprint, program, tuning, latency, transport, scale,
+ * goruntime (all by default). Sections not selected keep what the replaced file had (keptFrom names the run that
  * measured them).
  *
  * This file is the command line and a loop over the sections (bench/README.md has the layout):
@@ -30,6 +34,7 @@ import { fliptUnavailableReason, toolchainPaths } from "../scripts/toolchain/pat
 import { projectDir } from "../settings/schema";
 import { readProcStat, stealShare } from "./lib/cpuShare";
 import { readMachineInfo } from "./lib/host";
+import { GoConfig, parseGoConfigs } from "./lib/goEnvironment";
 import { LOAD_PROFILES, LoadRuns } from "./lib/loadRuns";
 import { SectionOutcome, attempt, errorMessage } from "./lib/outcome";
 import { CpuPinning } from "./lib/pinning";
@@ -49,20 +54,23 @@ interface Options extends RunOptions {
 const MAX_REPEATS = 10;
 
 const USAGE = `Usage: npm run bench [-- --out <file>] [--quick] [--only <section,…>] [--step-seconds <s>] [--repeat <n>]
+       [--gomemlimit-share <percent>] [--goruntime-configs unset-100,unset-200,set-100,set-200]
 
 Measures propagation, evaluation, footprint, the program's commands, tuning, the latency ladders, the
 transports and how the cost grows; prints one table and writes the figures as JSON (default
 bench/results.json).
 Sections: ${SECTIONS.join(", ")} (all by default); sections not selected keep the replaced file's figures.
 --quick shortens every run; --step-seconds fixes each latency step's length; --repeat runs the latency
-ladders n times (1 to ${MAX_REPEATS}). Details: docs/performance.md.`;
+ladders n times (1 to ${MAX_REPEATS}); --gomemlimit-share (percent of prod's memoryLimit; measured when
+absent) and --goruntime-configs (GOMEMLIMIT unset or set, each with a GOGC) are the goruntime
+section's. Details: docs/performance.md.`;
 
 
 /** Flipt on one core, the load generator and this harness on the other: "per core" means one core. */
 const PINNING: CpuPinning = { flipt: "0", generator: "1" };
 
 export function parseOptions(argv: readonly string[]): Options {
-  const flags = parseFlags(argv, ["out", "quick", "only", "step-seconds", "repeat"], USAGE);
+  const flags = parseFlags(argv, ["out", "quick", "only", "step-seconds", "repeat", "gomemlimit-share", "goruntime-configs"], USAGE);
   const callerDir = process.env.INIT_CWD ?? process.cwd(); // npm runs scripts from the project dir
   const out = flags.out === undefined ? DEFAULT_OUT : path.resolve(callerDir, stringFlag(flags, "out"));
   const only = new Set<SectionName>();
@@ -77,7 +85,32 @@ export function parseOptions(argv: readonly string[]): Options {
     stepSeconds = Number(text);
     if (!Number.isInteger(stepSeconds) || stepSeconds < 1 || stepSeconds > 600) throw new UsageError(`--step-seconds ${JSON.stringify(text)}: expected whole seconds from 1 to 600`);
   }
-  return { out, quick: flags.quick === true, only, stepSeconds, repeats: repeatsOption(flags, only) };
+  return { out, quick: flags.quick === true, only, stepSeconds, repeats: repeatsOption(flags, only), goRuntime: goRuntimeOptions(flags, only) };
+}
+
+function goRuntimeOptions(flags: Flags, only: ReadonlySet<SectionName>): RunOptions["goRuntime"] {
+  const [shareText, configsText] = [flags["gomemlimit-share"], flags["goruntime-configs"]];
+  if (!only.has("goruntime")) {
+    if (shareText !== undefined || configsText !== undefined) throw new UsageError("--gomemlimit-share and --goruntime-configs are the goruntime section's: select it too");
+    return undefined;
+  }
+  let gomemlimitShare: number | undefined;
+  if (shareText !== undefined) {
+    const text = stringFlag(flags, "gomemlimit-share");
+    const percent = Number(text);
+    if (!Number.isFinite(percent) || percent < 1 || percent > 100) throw new UsageError(`--gomemlimit-share ${JSON.stringify(text)}: expected a percentage of memoryLimit from 1 to 100`);
+    gomemlimitShare = percent / 100;
+  }
+  let configs: GoConfig[] | undefined;
+  if (configsText !== undefined) {
+    const parsed = parseGoConfigs(stringFlag(flags, "goruntime-configs"));
+    if (typeof parsed === "string") throw new UsageError(`--goruntime-configs: ${parsed}`);
+    if (gomemlimitShare === undefined && parsed.some((c) => c.gomemlimit === "set") && !parsed.some((c) => c.gomemlimit === "unset")) {
+      throw new UsageError("--goruntime-configs: the set configurations need GOMEMLIMIT's share measured with GOMEMLIMIT unset, or --gomemlimit-share");
+    }
+    configs = parsed;
+  }
+  return { ...(gomemlimitShare !== undefined ? { gomemlimitShare } : {}), ...(configs ? { configs } : {}) };
 }
 
 function repeatsOption(flags: Flags, only: ReadonlySet<SectionName>): number | undefined {

@@ -8,6 +8,7 @@ import * as os from "node:os";
 import { Supervisor } from "../scripts/lib/processes";
 import { ToolchainPaths, fliptUnavailableReason } from "../scripts/toolchain/paths";
 import type { Row } from "./lib/format";
+import type { GoConfig } from "./lib/goEnvironment";
 import type { MachineInfo } from "./lib/host";
 import type { LoadRuns } from "./lib/loadRuns";
 import type { CpuPinning } from "./lib/pinning";
@@ -22,6 +23,8 @@ export interface RunOptions {
   readonly stepSeconds?: number;
   /** Latency ladders per request kind and storage. */
   readonly repeats?: number;
+  /** The goruntime section's GOMEMLIMIT share (0–1; measured when absent) and configurations. */
+  readonly goRuntime?: { readonly gomemlimitShare?: number; readonly configs?: readonly GoConfig[] };
 }
 
 export interface SectionContext {

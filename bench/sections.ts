@@ -4,6 +4,7 @@
  */
 import { evaluationSection } from "./evaluation/section";
 import { footprintSection } from "./footprint/section";
+import { goRuntimeSection } from "./goruntime/section";
 import { latencySection } from "./latency/section";
 import { programSection } from "./program/section";
 import { propagationSection } from "./propagation/section";
@@ -22,10 +23,11 @@ export const REGISTRY: { readonly [K in SectionName]: Section<SectionResults[K]>
   latency: latencySection,
   transport: transportSection,
   scale: scaleSection,
+  goruntime: goRuntimeSection,
 };
 
 /**
  * Evaluation, footprint and tuning in this order share their load runs (lib/loadRuns.ts); the
  * program last, when no Flipt is running: npm test uses both cores.
  */
-export const MEASUREMENT_ORDER: readonly SectionName[] = ["propagation", "evaluation", "footprint", "tuning", "latency", "transport", "scale", "program"];
+export const MEASUREMENT_ORDER: readonly SectionName[] = ["propagation", "evaluation", "footprint", "tuning", "latency", "transport", "scale", "goruntime", "program"];

@@ -120,3 +120,38 @@ export async function sampleDuring<T>(pid: number, fn: () => Promise<T>): Promis
     throw error;
   }
 }
+
+export interface RssSample {
+  /** ms since the sampler started. */
+  readonly atMs: number;
+  readonly rssBytes: number;
+}
+
+/** A process's resident memory every `everyMs`, kept in full (the goruntime section counts excursions in it). */
+export class RssSampler {
+  private readonly startedAt = performance.now();
+  private readonly samples: RssSample[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    everyMs: number,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  private sample(): void {
+    try {
+      this.samples.push({ atMs: performance.now() - this.startedAt, rssBytes: readMemory(this.pid).rssBytes });
+    } catch {
+      // the process exited; stop() returns what was sampled
+    }
+  }
+
+  /** Stops sampling (again is harmless) and returns every sample. */
+  stop(): readonly RssSample[] {
+    clearInterval(this.timer);
+    return this.samples;
+  }
+}

@@ -59,6 +59,10 @@ describe("reading results files", () => {
     for (const run of latencySection.results.runs) for (const s of run.steps) expect(s.attempts.filter((a) => a.counted)).toHaveLength(1);
     expect(reportRows(results).some((r) => r[1].startsWith("summary: boolean"))).toBe(true);
     expect(chartRows(latencySection.results.runs).length).toBeGreaterThan(0);
+    // Written before the goruntime section and the utilisation figure existed: read without them.
+    expect(results.sections.goruntime).toEqual({ status: "not selected" });
+    expect(latencySection.results.utilisation).toBeUndefined();
+    expect(reportRows(results).some((r) => r[2].includes("then one step midway between the capacity and the next rate"))).toBe(true);
   });
 
   it("reads the committed file's transport comparison, made inside the scale section, as the transport section", () => {
@@ -84,7 +88,7 @@ describe("reading results files", () => {
 
 describe("a run of some sections keeps the others from the file it replaces", () => {
   const none = { status: "not selected" } as const;
-  const sections = { propagation: none, evaluation: none, footprint: none, program: none, tuning: none, latency: none, transport: none, scale: none };
+  const sections = { propagation: none, evaluation: none, footprint: none, program: none, tuning: none, latency: none, transport: none, scale: none, goruntime: none };
   const file = (command: string, startedAt: string, picked: Partial<typeof sections> | Record<string, unknown>) =>
     ({ schemaVersion: SCHEMA_VERSION, command, startedAt, finishedAt: startedAt, quick: false, machine: {}, flipt: {}, sections: { ...sections, ...picked } }) as any;
   const latencyRun = file("npm run bench -- --only latency", "2026-12-01T00:00:00Z", { latency: { status: "measured", results: { runs: [] } } });
@@ -117,8 +121,8 @@ describe("a run of some sections keeps the others from the file it replaces", ()
   });
 
   it("reads a file whose scale section failed, or never had a transport part, with the transport section not selected", () => {
-    const { transport: _, ...older } = sections;
-    void _;
+    const { transport: _, goruntime: __, ...older } = sections;
+    void _, __;
     for (const scale of [{ status: "failed", error: "x" }, { status: "measured", results: { flipt: [] } }]) {
       const read = parseBenchResults(JSON.stringify({ ...latencyRun, sections: { ...older, scale } }), "older.json");
       expect(read.sections.transport).toEqual({ status: "not selected" });

@@ -15,13 +15,14 @@ describe("bench exit status", () => {
       latency: { status: "not selected" },
       transport: { status: "not selected" },
       scale: { status: "not selected" },
+      goruntime: { status: "not selected" },
     });
     expect(found).toEqual([
       "propagation: not measured: Flipt is unavailable: no Flipt binary",
       "evaluation: failed: wrk failed (exit 1):",
       "program: npm test: failed (exit code 1): Tests  1 failed",
     ]);
-    expect(problems({ propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "measured", results: { commands: [] } }, tuning: { status: "not selected" }, latency: { status: "not selected" }, transport: { status: "not selected" }, scale: { status: "not selected" } })).toEqual([]);
+    expect(problems({ propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "measured", results: { commands: [] } }, tuning: { status: "not selected" }, latency: { status: "not selected" }, transport: { status: "not selected" }, scale: { status: "not selected" }, goruntime: { status: "not selected" } })).toEqual([]);
   });
 });
 
@@ -41,7 +42,7 @@ describe("bench exit status, latency section", () => {
       status: "measured",
       results: { method: {}, loadAverageAtStart: [0.2, 0.3, 0.4], runs: [], sizing: { assumptions: {}, storage: "git", byKind: {} }, changeAndFault: { target: "", flag: "platform/x", ratePerSecond: 1000, pollInterval: "15s", windows }, chart: "bench/results-latency.svg", ...extra },
     }) as any;
-  const none = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" }, transport: { status: "not selected" }, scale: { status: "not selected" } } as const;
+  const none = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" }, transport: { status: "not selected" }, scale: { status: "not selected" }, goruntime: { status: "not selected" } } as const;
 
   it("fails the run when a change or fault window had errors or served a value it must not", () => {
     expect(problems({ ...none, latency: latency([window("commit synced", true), window("Git server down", false)]) })).toEqual([
@@ -59,7 +60,7 @@ describe("bench exit status, latency section", () => {
 });
 
 describe("bench exit status, transport section", () => {
-  const none = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" }, latency: { status: "not selected" }, scale: { status: "not selected" } } as const;
+  const none = { propagation: { status: "not selected" }, evaluation: { status: "not selected" }, footprint: { status: "not selected" }, program: { status: "not selected" }, tuning: { status: "not selected" }, latency: { status: "not selected" }, scale: { status: "not selected" }, goruntime: { status: "not selected" } } as const;
   const transport = (refused?: string) => ({ status: "measured", results: { runs: [], refused } }) as any;
 
   it("fails the run when gRPC could not be measured, and not when every transport was", () => {
@@ -71,13 +72,13 @@ describe("bench exit status, transport section", () => {
 
 describe("bench options: --only", () => {
   it("selects every section by default, or the ones listed, transport among them", () => {
-    expect([...parseOptions([]).only]).toEqual(["propagation", "evaluation", "footprint", "program", "tuning", "latency", "transport", "scale"]);
+    expect([...parseOptions([]).only]).toEqual(["propagation", "evaluation", "footprint", "program", "tuning", "latency", "transport", "scale", "goruntime"]);
     expect([...parseOptions(["--only", "transport"]).only]).toEqual(["transport"]);
     expect([...parseOptions(["--only", "scale,transport"]).only]).toEqual(["scale", "transport"]);
   });
 
   it("names the sections when one is unknown", () => {
-    expect(() => parseOptions(["--only", "transports"])).toThrow('--only "transports": expected a comma-separated list of propagation, evaluation, footprint, program, tuning, latency, transport, scale');
+    expect(() => parseOptions(["--only", "transports"])).toThrow('--only "transports": expected a comma-separated list of propagation, evaluation, footprint, program, tuning, latency, transport, scale, goruntime');
   });
 });
 
@@ -92,6 +93,24 @@ describe("bench options: --repeat", () => {
     [["--only", "latency", "--repeat", "2.5"], '--repeat "2.5": expected a whole number of ladders from 1 to 10'],
     [["--only", "latency", "--repeat", "11"], '--repeat "11": expected a whole number of ladders from 1 to 10'],
     [["--only", "evaluation", "--repeat", "3"], "--repeat repeats the latency ladders: select the latency section too"],
+  ])("refuses %j", (argv, message) => {
+    expect(() => parseOptions(argv)).toThrow(message);
+  });
+});
+
+describe("bench options: the goruntime section's share and configurations", () => {
+  it("takes GOMEMLIMIT's share of memoryLimit in percent and the configurations to measure", () => {
+    const options = parseOptions(["--only", "goruntime", "--gomemlimit-share", "75", "--goruntime-configs", "unset-100,set-200"]);
+    expect(options.goRuntime).toEqual({ gomemlimitShare: 0.75, configs: [{ gomemlimit: "unset", gogc: 100 }, { gomemlimit: "set", gogc: 200 }] });
+    expect(parseOptions(["--only", "goruntime"]).goRuntime).toEqual({});
+  });
+
+  it.each([
+    [["--only", "goruntime", "--gomemlimit-share", "0"], '--gomemlimit-share "0": expected a percentage of memoryLimit from 1 to 100'],
+    [["--only", "goruntime", "--gomemlimit-share", "101"], '--gomemlimit-share "101": expected a percentage of memoryLimit from 1 to 100'],
+    [["--only", "goruntime", "--goruntime-configs", "limit-100"], '--goruntime-configs: "limit-100": expected unset-<GOGC> or set-<GOGC>, e.g. unset-100,set-200'],
+    [["--only", "goruntime", "--goruntime-configs", "set-100"], "--goruntime-configs: the set configurations need GOMEMLIMIT's share measured with GOMEMLIMIT unset, or --gomemlimit-share"],
+    [["--only", "latency", "--gomemlimit-share", "80"], "--gomemlimit-share and --goruntime-configs are the goruntime section's: select it too"],
   ])("refuses %j", (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(message);
   });

@@ -25,7 +25,7 @@ function results(machine: MachineInfo): BenchResults {
     quick: false,
     machine,
     flipt: { binary: "/bin/flipt", version: "v1.61.1", provenance: "FLIPT_BIN=/bin/flipt" },
-    sections: { propagation: none, evaluation: none, footprint: none, program: none, tuning: none, latency: none, transport: none, scale: none },
+    sections: { propagation: none, evaluation: none, footprint: none, program: none, tuning: none, latency: none, transport: none, scale: none, goruntime: none },
   };
 }
 
