@@ -74,5 +74,5 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
 export { NODE_LEASE_SECONDS, NODE_NAME, type Cluster } from "./cluster/controlPlane";
 export { createExistingWorld, SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData, type ExistingWorld } from "./cluster/existingWorld";
 export { KubeApi, managersOf, type KubeObject } from "./cluster/kubeApi";
-export { checkpointResources, type Engine, type StateResource } from "./engine/engine";
+export { checkpointResources, type CliRun, type Engine, type StateResource } from "./engine/engine";
 export type { OperationKind, OperationResult } from "./engine/operation";

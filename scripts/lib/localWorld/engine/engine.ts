@@ -37,10 +37,21 @@ export interface RunOptions {
   readonly diff?: boolean;
   /** `up --refresh`: the live state is read first, so drift made by hand is put back. */
   readonly refresh?: boolean;
+  /** `--expect-no-changes` (preview, refresh-preview): the operation fails when there is anything to change. */
+  readonly expectNoChanges?: boolean;
   /** What onLine gets: the CLI's own text (default) or one line per resource step (operation.ts's Progress). */
   readonly progress?: Progress;
   /** Each line of the operation's progress, as it is printed. */
   readonly onLine?: (line: string) => void;
+  /** Environment variables for this operation (and the provider plugins it starts), e.g. PULUMI_K8S_ENABLE_PATCH_FORCE. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** A CLI command's exit status and output, stdout and stderr apart. */
+export interface CliRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
 }
 
 export interface Engine {
@@ -55,6 +66,8 @@ export interface Engine {
   cancel(): boolean;
   /** A plain CLI command on a stack that needs no program (`state unprotect`, `stack export`). */
   cli(stack: string, args: readonly string[]): { ok: boolean; output: string };
+  /** The CLI with exactly `args`, in the project's directory, for commands that run no program (`refresh --preview-only`). */
+  command(args: readonly string[], timeoutMs?: number): CliRun;
 }
 
 /** The first `name` on `searchPath` that is an executable file, if any. */
@@ -152,6 +165,10 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
   );
   if (install.status !== 0) throw new Error(`pulumi plugin install of the Kubernetes provider failed: ${install.stderr || install.error?.message}`);
 
+  const command = (args: readonly string[], timeoutMs = CLI_TIMEOUT_MS): CliRun => {
+    const run = spawnSync(paths.pulumiBin, args, { env, cwd: workDir, encoding: "utf8", timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
+    return { status: run.status, stdout: run.stdout ?? "", stderr: `${run.stderr ?? ""}${run.error ? run.error.message : ""}` };
+  };
   let runs = 0;
   let current: ManagedProcess | undefined;
   return {
@@ -164,14 +181,10 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
       return true;
     },
     cli(stack, args) {
-      const run = spawnSync(paths.pulumiBin, [...args, "--stack", stack, "--non-interactive", "--color", "never"], {
-        env,
-        cwd: workDir,
-        encoding: "utf8",
-        timeout: CLI_TIMEOUT_MS,
-      });
-      return { ok: run.status === 0, output: `${run.stdout ?? ""}${run.stderr ?? ""}${run.error ? run.error.message : ""}`.trim() };
+      const run = command([...args, "--stack", stack, "--non-interactive", "--color", "never"]);
+      return { ok: run.status === 0, output: `${run.stdout}${run.stderr}`.trim() };
     },
+    command,
     async run(op, stack, config, options = {}) {
       writeStackFile(workDir, stack, config.plain);
       const request: OperationRequest = {
@@ -181,6 +194,7 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
         secrets: Object.fromEntries(Object.entries(config.secrets).map(([key, value]) => [key, { value, secret: true }])),
         diff: options.diff,
         refresh: options.refresh,
+        expectNoChanges: options.expectNoChanges,
         progress: options.progress,
       };
       const base = path.join(dir, `${++runs}-${op}-${stack}`);
@@ -188,7 +202,7 @@ export function prepareEngine(supervisor: Supervisor, paths: ToolchainPaths, kub
       const [node, ...loader] = NODE_WITH_TSX;
       clearStaleLocks(path.join(state, ".pulumi", "locks"));
       const child = supervisor.spawn(`pulumi ${op} ${stack}`, node, [...loader, OPERATION_SCRIPT, `${base}.request.json`, `${base}.result.json`], {
-        env,
+        env: { ...env, ...options.env },
         cwd: projectDir,
         logFile: `${base}.log`,
         onLine: options.onLine,

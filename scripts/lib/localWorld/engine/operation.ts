@@ -23,8 +23,10 @@ export interface OperationRequest {
   readonly secrets: ConfigMap;
   /** `pulumi preview --diff`: the detailed diff a PR comment carries. */
   readonly diff?: boolean;
-  /** `pulumi up --refresh`: read the live state first, so drift made by hand is put back. */
+  /** `--refresh` (up and preview): read the live state first; in `up`, drift made by hand is put back. */
   readonly refresh?: boolean;
+  /** `--expect-no-changes` (preview, refresh-preview): the CLI fails when there is anything to change. */
+  readonly expectNoChanges?: boolean;
   /** What this process writes on stdout while the operation runs (default "cli"). */
   readonly progress?: Progress;
 }
@@ -201,11 +203,11 @@ async function run(request: OperationRequest): Promise<OperationResult> {
     if (Object.keys(request.secrets).length > 0) await stack.setAllConfig(request.secrets);
     switch (request.op) {
       case "preview": {
-        const preview = await stack.preview({ ...common, diff: request.diff });
+        const preview = await stack.preview({ ...common, diff: request.diff, refresh: request.refresh, expectNoChanges: request.expectNoChanges });
         return result({ ok: true, stdout: preview.stdout, stderr: preview.stderr, changeSummary: preview.changeSummary });
       }
       case "refresh-preview": {
-        const preview = await stack.previewRefresh({ ...common });
+        const preview = await stack.previewRefresh({ ...common, expectNoChanges: request.expectNoChanges });
         return result({ ok: true, stdout: preview.stdout, stderr: preview.stderr, changeSummary: preview.changeSummary });
       }
       case "up": {
