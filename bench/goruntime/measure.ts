@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import { renderStack } from "../../scripts/lib/renderedStack";
 import { renderedFlipt } from "../../scripts/lib/fliptProcess";
 import { Supervisor, sleep } from "../../scripts/lib/processes";
+import { plural } from "../../scripts/lib/text";
 import { ToolchainPaths } from "../../scripts/toolchain/paths";
 import { readStack } from "../../settings/stackFiles";
 import { quantityValue } from "../../settings/validators";
@@ -214,7 +215,7 @@ export async function measureGoRuntime(supervisor: Supervisor, tools: ToolchainP
   const thresholdBytes = profile.oomNearShare * memoryLimitMiB * 1024 * 1024;
   const rules = goRuntimeRules(profile.stepSeconds);
   const estimate = estimatedSeconds(profile);
-  log(`goruntime: ${profile.flagCounts.join(", ")} flags × ${profile.configs.map(goConfigId).join(", ")}; about ${Math.round(estimate / 60)} minutes`);
+  log(`goruntime: ${profile.flagCounts.join(", ")} flags × ${profile.configs.map(goConfigId).join(", ")}; about ${plural(Math.max(1, Math.round(estimate / 60)), "minute")}`);
   const context: Context = { supervisor, tools, profile, pinning, thresholdBytes, rules, log };
   const runs: (GoRuntimeRun | FailedGoRuntimeRun)[] = [];
   let gomemlimit: GoRuntimeResults["gomemlimit"];
