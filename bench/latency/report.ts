@@ -14,6 +14,7 @@ import { REQUEST_KINDS } from "../load/vegeta";
 import { KIND_LABELS, STORAGE_LABELS } from "./chart";
 import type { KindRun } from "./ladders";
 import type { LatencyResults } from "./measure";
+import type { StackSizing } from "./sizing";
 import { KindSpread, StepSpread, kindSpreads } from "./repeats";
 import { LatencyUtilisation, UtilisationReading, coreShare } from "./utilisation";
 
@@ -167,6 +168,13 @@ function spreadRows(title: string, spreads: readonly KindSpread[], method: Metho
   });
 }
 
+/** "configured: 1", or with autoscaling "autoscaled 2-10: the maximum covers it" (or does not). */
+function configuredPods(st: StackSizing): string {
+  if (st.autoscalingMaxReplicas === undefined) return `configured: ${st.configuredReplicas}`;
+  const covers = st.replicasForPeak <= st.autoscalingMaxReplicas ? "covers it" : "does not cover it: raise autoscalingMaxReplicas";
+  return `autoscaled ${st.configuredReplicas}-${st.autoscalingMaxReplicas}: the maximum ${covers}`;
+}
+
 function sizingRows(title: string, sizing: LatencyResults["sizing"]): Row[] {
   const { assumptions } = sizing;
   return Object.entries(sizing.byKind).flatMap(([kind, stacks]) =>
@@ -174,7 +182,7 @@ function sizingRows(title: string, sizing: LatencyResults["sizing"]): Row[] {
       title,
       `sizing ${st.stack}: ${KIND_LABELS[kind as keyof typeof KIND_LABELS]}, ${STORAGE_LABELS[sizing.storage]}`,
       `≈${formatRate(st.evaluationsPerSecondPerPod)} evaluations/s per pod at its CPU limit ${st.cpuLimitMillicores}m`,
-      `${st.replicasForPeak} replicas for a peak of ${formatRate(assumptions.peakEvaluationsPerSecond)} evaluations/s at ${Math.round(assumptions.plannedUtilisation * 100)} % of capacity (configured: ${st.configuredReplicas})`,
+      `${st.replicasForPeak} replicas for a peak of ${formatRate(assumptions.peakEvaluationsPerSecond)} evaluations/s at ${Math.round(assumptions.plannedUtilisation * 100)} % of capacity (${configuredPods(st)})`,
     ]),
   );
 }

@@ -26,7 +26,10 @@ export interface StackSizing {
   readonly evaluationsPerSecondPerPod: number;
   /** Pods for the stated peak at the planned utilisation, and never fewer than the stack runs. */
   readonly replicasForPeak: number;
+  /** The fixed replicas, or with autoscaling the fewest. */
   readonly configuredReplicas: number;
+  /** With autoscaling, the most pods the autoscaler may run; absent for fixed replicas (and in older files). */
+  readonly autoscalingMaxReplicas?: number;
 }
 
 export function stackSizing(
@@ -35,11 +38,15 @@ export function stackSizing(
   configuredReplicas: number,
   evaluationsPerSecondPerCore: number,
   assumptions: SizingAssumptions,
+  autoscalingMaxReplicas?: number,
 ): StackSizing {
   if (!(evaluationsPerSecondPerCore > 0)) throw new Error(`no capacity to size ${stack} from`);
   const perPod = evaluationsPerSecondPerCore * (cpuLimitMillicores / 1000);
   const needed = Math.ceil(assumptions.peakEvaluationsPerSecond / (perPod * assumptions.plannedUtilisation));
-  return { stack, cpuLimitMillicores, evaluationsPerSecondPerPod: perPod, replicasForPeak: Math.max(needed, configuredReplicas), configuredReplicas };
+  return {
+    stack, cpuLimitMillicores, evaluationsPerSecondPerPod: perPod, replicasForPeak: Math.max(needed, configuredReplicas), configuredReplicas,
+    ...(autoscalingMaxReplicas !== undefined ? { autoscalingMaxReplicas } : {}),
+  };
 }
 
 export interface LatencySizing {
@@ -58,7 +65,7 @@ export function sizingFor(runs: readonly KindRun[], storage: Storage, assumption
       const settings = readStack(stack).settings;
       const cpuLimit = quantityValue(settings.resources.limits.cpu);
       if (cpuLimit === undefined) throw new Error(`${stack} cpuLimit ${JSON.stringify(settings.resources.limits.cpu)} is not a Kubernetes quantity`);
-      return stackSizing(stack, cpuLimit * 1000, settings.replicas, perCore, assumptions);
+      return stackSizing(stack, cpuLimit * 1000, settings.replicas, perCore, assumptions, settings.autoscaling?.maxReplicas);
     });
   }
   return { assumptions, storage, byKind };

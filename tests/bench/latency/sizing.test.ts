@@ -14,6 +14,11 @@ describe("sizing", () => {
     expect(stackSizing("prod", 1000, 2, 100_000, assumptions).replicasForPeak).toBe(2);
   });
 
+  it("carries the autoscaler's maximum where the stack autoscales, and nothing for fixed replicas", () => {
+    expect(stackSizing("prod", 1000, 2, 4000, assumptions, 10).autoscalingMaxReplicas).toBe(10);
+    expect(stackSizing("dev", 500, 1, 4000, assumptions)).not.toHaveProperty("autoscalingMaxReplicas");
+  });
+
   it("refuses to size from no capacity", () => {
     expect(() => stackSizing("prod", 1000, 2, 0, assumptions)).toThrow("no capacity to size prod from");
   });
