@@ -37,7 +37,7 @@ const BAD_VALUES: [string, Record<string, unknown>, string][] = [
   ["an unknown sslmode", { postgresSslmode: "strict" }, 'flipt-deploy:postgresSslmode: "strict" is invalid; expected one of disable, allow, prefer, require, verify-ca, verify-full'],
   ["an unpinned image", { image: "docker.flipt.io/flipt/flipt:latest" }, 'flipt-deploy:image: "docker.flipt.io/flipt/flipt:latest" is invalid; expected an image pinned by tag or digest'],
   ["an unknown log level", { logLevel: "verbose" }, 'flipt-deploy:logLevel: "verbose" is invalid; expected one of debug, info, warn, error'],
-  ["a memory limit under the request", { memoryLimit: "64Mi" }, 'flipt-deploy:memoryLimit: "64Mi" is invalid; expected at least memoryRequest (128Mi)'],
+  ["a memory limit under the request", { memoryRequest: "128Mi", memoryLimit: "64Mi" }, 'flipt-deploy:memoryLimit: "64Mi" is invalid; expected at least memoryRequest (128Mi)'],
   ["a CPU quantity with a unit typo", { cpuRequest: "100mc" }, 'flipt-deploy:cpuRequest: "100mc" is invalid; expected a Kubernetes quantity'],
   ["an unknown key", { replica: 2 }, "flipt-deploy:replica: 2 is invalid; expected a key declared in Pulumi.yaml (unknown key)"],
   ["a namespace that is no DNS label", { namespace: "Flipt_{stack}" }, 'flipt-deploy:namespace: "Flipt_dev" is invalid; expected a DNS-1123 label'],
