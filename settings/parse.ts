@@ -33,6 +33,8 @@ const DATABASE_MODES: readonly DatabaseMode[] = ["postgres", "sqlite"];
 const SSL_MODES: readonly SslMode[] = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
 const POLL_INTERVAL_BOUNDS = { min: 1, max: 3600 };
 const MAX_REPLICAS = 10;
+/** The autoscaler may run more pods than a fixed count sensibly lists (prod's maximum is sized from the bench). */
+const MAX_AUTOSCALED_REPLICAS = 50;
 /** The key every service gets; defined once here and used by the service wiring builder. */
 export const FLIPT_URL_KEY = "FLIPT_URL";
 
@@ -276,8 +278,8 @@ function readScaling(r: Reader, resources: Settings["resources"]): Scaling {
   if (r.given("replicas")) {
     r.fail("replicas", replicas, "unset with autoscaling on (the HorizontalPodAutoscaler sets the replicas between autoscalingMinReplicas and autoscalingMaxReplicas)");
   }
-  const minReplicas = r.integer("autoscalingMinReplicas", 1, MAX_REPLICAS);
-  const maxReplicas = r.integer("autoscalingMaxReplicas", 1, MAX_REPLICAS);
+  const minReplicas = r.integer("autoscalingMinReplicas", 1, MAX_AUTOSCALED_REPLICAS);
+  const maxReplicas = r.integer("autoscalingMaxReplicas", 1, MAX_AUTOSCALED_REPLICAS);
   if (minReplicas > maxReplicas) r.fail("autoscalingMinReplicas", minReplicas, `at most autoscalingMaxReplicas (${maxReplicas})`);
   if (maxReplicas < 2) r.fail("autoscalingMaxReplicas", maxReplicas, "at least 2 with autoscaling on (with 1 there is nothing to scale; turn autoscaling off)");
   const targetCpuUtilization = r.integer("autoscalingTargetCpuUtilization", 10, 100);

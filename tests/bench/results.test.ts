@@ -8,6 +8,8 @@ import { projectDir } from "../../settings/schema";
 import { latency } from "./steps";
 
 const COMMITTED = path.join(projectDir, "bench", "results.json");
+/** The committed file as it was before the goruntime section, the utilisation figure and the 500 req/s refinement (2026-12-02's runs). */
+const OLDER = path.join(projectDir, "tests", "bench", "fixtures", "results-2026-12-02.json");
 
 /** A latency section as schema 1 wrote it: the kept attempt only, with a count of attempts. */
 function v1File(): string {
@@ -59,16 +61,27 @@ describe("reading results files", () => {
     for (const run of latencySection.results.runs) for (const s of run.steps) expect(s.attempts.filter((a) => a.counted)).toHaveLength(1);
     expect(reportRows(results).some((r) => r[1].startsWith("summary: boolean"))).toBe(true);
     expect(chartRows(latencySection.results.runs).length).toBeGreaterThan(0);
+    expect(reportRows(results).length).toBeGreaterThan(0);
+  });
+
+  it("reads a results file written before the goruntime section and the utilisation figure (2026-12-02's, kept as a fixture)", () => {
+    const results = parseBenchResults(fs.readFileSync(OLDER, "utf8"), OLDER);
+    expect(reportHeader(results)).toContain("host: ");
+    const latencySection = results.sections.latency;
+    if (latencySection.status !== "measured") throw new Error("the committed results have no latency section");
+    for (const run of latencySection.results.runs) for (const s of run.steps) expect(s.attempts.filter((a) => a.counted)).toHaveLength(1);
+    expect(reportRows(results).some((r) => r[1].startsWith("summary: boolean"))).toBe(true);
+    expect(chartRows(latencySection.results.runs).length).toBeGreaterThan(0);
     // Written before the goruntime section and the utilisation figure existed: read without them.
     expect(results.sections.goruntime).toEqual({ status: "not selected" });
     expect(latencySection.results.utilisation).toBeUndefined();
     expect(reportRows(results).some((r) => r[2].includes("then one step midway between the capacity and the next rate"))).toBe(true);
   });
 
-  it("reads the committed file's transport comparison, made inside the scale section, as the transport section", () => {
-    const text = fs.readFileSync(COMMITTED, "utf8");
+  it("reads an older file's transport comparison, made inside the scale section, as the transport section", () => {
+    const text = fs.readFileSync(OLDER, "utf8");
     const stored = JSON.parse(text);
-    const results = parseBenchResults(text, COMMITTED);
+    const results = parseBenchResults(text, OLDER);
     const transport = results.sections.transport;
     if (transport.status !== "measured" || results.sections.scale.status !== "measured") throw new Error("the committed results have no transport or scale section");
     expect(transport.results).toEqual(stored.sections.scale.results.transport.results);
