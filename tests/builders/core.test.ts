@@ -3,21 +3,15 @@ import { SQLITE_URL, databaseSpec, databaseSpecSql, fliptDatabaseUrl, postgresUr
 import { ENV, fliptConfigDocument, fliptEnvName, fliptEnvironment } from "../../builders/fliptConfig";
 import { admittedNamespaces, fliptObjectSpecs, podDisruptionBudgetSpec } from "../../builders/kubernetes";
 import { imageVersion } from "../../builders/names";
-import { parseSettings } from "../../settings/parse";
-import { readStackConfig } from "../../settings/stackFiles";
-import { PostgresSettings, Settings } from "../../settings/types";
+import { PostgresSettings } from "../../settings/types";
 import { goDurationSeconds, pinnedImage, quantityValue } from "../../settings/validators";
-import { testSecret } from "../program/harness";
+import { settingsFor } from "./stackSettings";
 
 const POSTGRES: PostgresSettings = {
   host: "pg.internal", port: 5433, sslmode: "verify-full", adminUser: "admin",
   database: "flipt_dev", role: "flipt_dev", connectionLimit: 20,
 };
 
-function settingsFor(stack: string, changes: Record<string, unknown> = {}): Settings {
-  const input = readStackConfig(stack, testSecret);
-  return parseSettings({ ...input, values: { ...input.values, ...changes } });
-}
 
 describe("postgresUrl", () => {
   it.each(["plain", "p@ss:w/rd?#%&=+ ", "ümlaut'\"\\", "%41%"])("round-trips the password %j through URL parsing", (password) => {

@@ -1,16 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ENV, fliptEnvironment, goMemoryLimitValue } from "../../builders/fliptConfig";
 import { deploymentSpec, fliptObjectSpecs, horizontalPodAutoscalerSpec, podDisruptionBudgetSpec } from "../../builders/kubernetes";
-import { ConfigError, parseSettings } from "../../settings/parse";
-import { readStack, readStackConfig } from "../../settings/stackFiles";
+import { ConfigError } from "../../settings/parse";
+import { readStack } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
 import { quantityValue } from "../../settings/validators";
 import { testSecret } from "../program/harness";
+import { settingsFor } from "./stackSettings";
 
-function settingsFor(stack: string, changes: Record<string, unknown> = {}): Settings {
-  const input = readStackConfig(stack, testSecret);
-  return parseSettings({ ...input, values: { ...input.values, ...changes } });
-}
 
 function problemsOf(stack: string, changes: Record<string, unknown>): string[] {
   try {

@@ -3,16 +3,9 @@ import {
   PATCH_ANNOTATIONS, serviceConfigData, serviceConfigs, serviceConfigSpecs, serviceConfigWritten,
 } from "../../builders/serviceConfig";
 import { stackObjectSpecs } from "../../builders/stackObjects";
-import { parseSettings } from "../../settings/parse";
-import { readStackConfig } from "../../settings/stackFiles";
-import { Settings } from "../../settings/types";
 import { renderStack } from "../../scripts/lib/renderedStack";
-import { testSecret } from "../program/harness";
+import { settingsFor } from "./stackSettings";
 
-function settingsFor(stack: string, changes: Record<string, unknown> = {}): Settings {
-  const input = readStackConfig(stack, testSecret);
-  return parseSettings({ ...input, values: { ...input.values, ...changes } });
-}
 
 const DEV_URL = "http://flipt.flipt-dev.svc.cluster.local:8080";
 
