@@ -223,14 +223,7 @@ function checkGitAuth(r: Reader, git: Settings["git"], scheme: string | undefine
   }
 }
 
-/** The pod count the database must serve: the fixed replicas, or the autoscaler's maximum. */
-interface PodCount {
-  readonly most: number;
-  /** Names the key that sets it, in messages. */
-  readonly key: "replicas" | "autoscalingMaxReplicas";
-}
-
-function readDatabase(r: Reader, stack: string, pods: PodCount): Settings["database"] {
+function readDatabase(r: Reader, stack: string, scaling: Scaling): Settings["database"] {
   const mode = r.oneOf("databaseMode", DATABASE_MODES);
   const maxOpenConns = r.integer("dbMaxOpenConns", 1, 100);
   const protect = r.boolean("protectDatabase");
@@ -243,38 +236,38 @@ function readDatabase(r: Reader, stack: string, pods: PodCount): Settings["datab
     role: r.checked("postgresRole", pgIdentifier, withStack(r.string("postgresRole"), stack, "postgres")),
     connectionLimit: r.integer("postgresConnectionLimit", 2, 1000),
   };
+  const { replicas, autoscaling } = scaling;
   if (mode === "sqlite") {
-    if (pods.key === "autoscalingMaxReplicas") r.fail("autoscaling", true, "false with databaseMode=sqlite (each pod would have its own database)");
-    else if (pods.most > 1) r.fail("replicas", pods.most, "1 with databaseMode=sqlite (each pod would have its own database)");
+    if (autoscaling) r.fail("autoscaling", true, "false with databaseMode=sqlite (each pod would have its own database)");
+    else if (replicas > 1) r.fail("replicas", replicas, "1 with databaseMode=sqlite (each pod would have its own database)");
     return { mode, maxOpenConns, protect };
   }
   if (!/^[\w.-]+$/.test(postgres.host)) r.fail("postgresHost", postgres.host, "a host name with databaseMode=postgres");
-  const needed = pods.most * maxOpenConns + 1;
+  // The most pods the role must serve at once: the fixed replicas, or the autoscaler's maximum.
+  const [mostPods, mostPodsKey] = autoscaling ? [autoscaling.maxReplicas, "autoscalingMaxReplicas"] : [replicas, "replicas"];
+  const needed = mostPods * maxOpenConns + 1;
   if (postgres.connectionLimit < needed) {
     r.fail(
       "postgresConnectionLimit",
       postgres.connectionLimit,
-      `at least ${pods.key} x dbMaxOpenConns + 1 = ${needed} (one connection for the migration init container)`,
+      `at least ${mostPodsKey} x dbMaxOpenConns + 1 = ${needed} (one connection for the migration init container)`,
     );
   }
   return { mode, postgres, maxOpenConns, protect };
 }
 
-interface Scaling {
-  readonly replicas: number;
-  readonly autoscaling?: Settings["autoscaling"];
-  readonly podDisruptionMaxUnavailable: number;
-  readonly pods: PodCount;
-}
+type Scaling = Pick<Settings, "replicas" | "autoscaling" | "podDisruptionMaxUnavailable">;
 
 /** Fixed replicas, or a HorizontalPodAutoscaler's range; the PodDisruptionBudget's allowance either way. */
-function readScaling(r: Reader, resources: Settings["resources"]): Scaling {
+function readScaling(r: Reader, stack: string, resources: Settings["resources"]): Scaling {
   const replicas = r.integer("replicas", 1, MAX_REPLICAS);
   const podDisruptionMaxUnavailable = r.integer("podDisruptionMaxUnavailable", 0, MAX_REPLICAS);
   if (podDisruptionMaxUnavailable === 0) {
     r.fail("podDisruptionMaxUnavailable", 0, "at least 1 (0 blocks every eviction: a node drain would wait for ever)");
   }
-  if (!r.boolean("autoscaling")) return { replicas, podDisruptionMaxUnavailable, pods: { most: replicas, key: "replicas" } };
+  // A review stack is a copy of dev in SQLite mode with one pod, whatever dev's file says about autoscaling.
+  const autoscaled = r.boolean("autoscaling") && !isReviewStack(stack);
+  if (!autoscaled) return { replicas, podDisruptionMaxUnavailable };
   if (r.given("replicas")) {
     r.fail("replicas", replicas, "unset with autoscaling on (the HorizontalPodAutoscaler sets the replicas between autoscalingMinReplicas and autoscalingMaxReplicas)");
   }
@@ -296,7 +289,6 @@ function readScaling(r: Reader, resources: Settings["resources"]): Scaling {
     replicas: minReplicas,
     autoscaling: { minReplicas, maxReplicas, targetCpuUtilization },
     podDisruptionMaxUnavailable,
-    pods: { most: maxReplicas, key: "autoscalingMaxReplicas" },
   };
 }
 
@@ -421,7 +413,7 @@ export function parseSettings(input: ConfigInput): Settings {
   const r = new Reader(input);
   const { stack } = input;
   const resources = readResources(r);
-  const scaling = readScaling(r, resources);
+  const scaling = readScaling(r, stack, resources);
   // Read once, checked here for secrecy, then passed to the parts that check their form.
   const secrets = {
     gitCredential: r.secret("gitCredential"),
@@ -433,15 +425,13 @@ export function parseSettings(input: ConfigInput): Settings {
     stack,
     namespace: r.checked("namespace", dnsLabel, withStack(r.string("namespace"), stack, "kubernetes")),
     image: r.checked("image", pinnedImage),
-    replicas: scaling.replicas,
-    autoscaling: scaling.autoscaling,
-    podDisruptionMaxUnavailable: scaling.podDisruptionMaxUnavailable,
+    ...scaling,
     resources,
     goRuntime: readGoRuntime(r, resources),
     logLevel: r.oneOf("logLevel", LOG_LEVELS),
     allowedNamespaces: r.stringArray("allowedNamespaces").map((ns) => r.checked("allowedNamespaces", dnsLabel, ns)),
     git: readGit(r, stack, secrets.gitCredential),
-    database: readDatabase(r, stack, scaling.pods),
+    database: readDatabase(r, stack, scaling),
     protectStack: r.boolean("protectStack"),
     services: readServices(r, stack),
     monitoring: readMonitoring(r, secrets.grafanaToken),

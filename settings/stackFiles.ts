@@ -80,7 +80,7 @@ export function listStacks(dir: string = projectDir): string[] {
 // ---- one stack's input ---------------------------------------------------------------------
 
 /** What the review workflow sets on top of dev's file: SQLite, so a review stack leaves the shared PostgreSQL alone (docs/deploying.md). */
-export const REVIEW_VALUES: Readonly<Record<string, unknown>> = { databaseMode: "sqlite", autoscaling: false };
+export const REVIEW_VALUES: Readonly<Record<string, unknown>> = { databaseMode: "sqlite" };
 
 /** A stack's configuration for the engine: plain values as a stack file holds them (full keys), and secrets to set encrypted. */
 export interface StackConfig {

@@ -56,6 +56,13 @@ describe("autoscaling", () => {
     expect(horizontalPodAutoscalerSpec(settings)).toBeUndefined();
   });
 
+  it("a review stack runs one pod even when dev's file turns autoscaling on (as its services are left unwired)", () => {
+    const { settings } = readStack("pr-7", { values: { autoscaling: true }, secretStandIn: testSecret });
+    expect(settings.autoscaling).toBeUndefined();
+    expect(horizontalPodAutoscalerSpec(settings)).toBeUndefined();
+    expect(deploymentReplicas(settings)).toBe(1);
+  });
+
   it("prod autoscales from at least 2 pods, with a PodDisruptionBudget, and its role's connection limit covers the maximum", () => {
     const { settings } = readStack("prod", { secretStandIn: testSecret });
     expect(settings.autoscaling?.minReplicas).toBeGreaterThanOrEqual(2);

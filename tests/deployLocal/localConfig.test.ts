@@ -34,7 +34,7 @@ const OUTWARD: Record<string, { plain: Record<string, unknown>; secrets: Record<
   prod: { plain: { ...DEV_OUTWARD.plain, "flipt-deploy:grafanaUrl": "" }, secrets: DEV_OUTWARD.secrets },
   // A review stack is dev's file in sqlite mode: PostgreSQL is not reached, so its address stays as the file has it.
   "pr-1": {
-    plain: { "kubernetes:context": "local", "flipt-deploy:gitRepository": LOCAL.gitRepository, "flipt-deploy:databaseMode": "sqlite", "flipt-deploy:autoscaling": false },
+    plain: { "kubernetes:context": "local", "flipt-deploy:gitRepository": LOCAL.gitRepository, "flipt-deploy:databaseMode": "sqlite" },
     secrets: { ...DEV_OUTWARD.secrets, "flipt-deploy:postgresAdminPassword": "" },
   },
 };
