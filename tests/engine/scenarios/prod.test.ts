@@ -15,7 +15,7 @@ import { serveCommittedFlags } from "../../../scripts/deployLocal/servedFlags";
 import { LOCAL_KUBE_CONTEXT, checkpointResources, OperationResult } from "../../../scripts/lib/localWorld";
 import { FliptProcess } from "../../../scripts/lib/fliptProcess";
 import { repositoryFlagsDir } from "../../../scripts/lib/localFlipt";
-import { freePort, waitFor } from "../../../scripts/lib/processes";
+import { freePort, sleep, waitFor } from "../../../scripts/lib/processes";
 import { fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
 import { readStack, type StackConfig } from "../../../settings/stackFiles";
 import { Settings } from "../../../settings/types";
@@ -244,12 +244,12 @@ describe("prod", () => {
       while (watching) {
         const value = await replicas().catch(() => undefined);
         if (value !== undefined) seen.add(value);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
       }
     })();
     const up = await env.engine.run("up", name, prod.config);
     figure(task, "up with autoscaling", `${up.seconds}s`);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await sleep(3000);
     watching = false;
     await watch;
     expectOk(up);
