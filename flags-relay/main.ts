@@ -1,0 +1,2 @@
+// The relay program's entry (being written).
+console.log("flags relay");
