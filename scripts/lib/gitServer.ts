@@ -21,6 +21,12 @@ export interface GitServerOptions {
   readonly auth: GitServerAuth;
   /** Defaults to a port the OS picks. */
   readonly port?: number;
+  /** Defaults to 127.0.0.1 (the flags relay's pod listens on its pod address). */
+  readonly host?: string;
+  /** Serve fetches only: pushes are refused with 403 (the flags relay's repository). */
+  readonly readOnly?: boolean;
+  /** Answers other paths first (the relay's /metrics and probes); returns true when it answered. */
+  readonly routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 export interface GitServerCounts {
@@ -53,9 +59,11 @@ function cgiEnvironment(req: http.IncomingMessage, options: GitServerOptions): N
     GIT_PROJECT_ROOT: options.projectRoot,
     GIT_HTTP_EXPORT_ALL: "1",
     // The repositories belong to whoever runs the tests; never trip over safe.directory.
-    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_COUNT: "2",
     GIT_CONFIG_KEY_0: "safe.directory",
     GIT_CONFIG_VALUE_0: "*",
+    GIT_CONFIG_KEY_1: "http.receivepack",
+    GIT_CONFIG_VALUE_1: options.readOnly ? "false" : "true",
     GATEWAY_INTERFACE: "CGI/1.1",
     SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
     REQUEST_METHOD: req.method ?? "GET",
@@ -137,7 +145,7 @@ export class GitServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(this.boundPort, "127.0.0.1", () => resolve());
+      server.listen(this.boundPort, this.options.host ?? "127.0.0.1", () => resolve());
     });
     this.boundPort = (server.address() as net.AddressInfo).port;
     this.server = server;
@@ -154,6 +162,12 @@ export class GitServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.options.routes?.(req, res)) return;
+    if (this.options.readOnly && (req.url ?? "").includes("git-receive-pack")) {
+      res.writeHead(403, { "Content-Type": "text/plain" });
+      res.end("this repository is read-only\n");
+      return;
+    }
     if (!authorized(req.headers.authorization, this.options.auth)) {
       this.counts.rejected++;
       res.writeHead(401, { "WWW-Authenticate": `Basic realm="${REALM}"`, "Content-Type": "text/plain" });
