@@ -2,7 +2,7 @@ import { environmentDirectory, ENVIRONMENTS, FLAGS_ROOT, isEnvironment, type Env
 import { ConfigDeclaration } from "./schema";
 import { UserError } from "./userError";
 import {
-  DatabaseMode, GitAuth, LogLevel, MonitoringSettings, PostgresSettings, ServiceTarget, Settings, SslMode,
+  DatabaseMode, GitAuth, LogLevel, MonitoringSettings, PostgresSettings, RelaySettings, ServiceTarget, Settings, SslMode,
 } from "./types";
 import {
   dnsLabel, dnsSubdomain, envName, goDurationSeconds, httpUrl, pgIdentifier, pinnedImage, promDuration,
@@ -177,26 +177,28 @@ export function withStack(template: string, stack: string, kind: "kubernetes" | 
   return template.split("{stack}").join(shaped);
 }
 
+/** A poll interval key: the duration as configured and its seconds (0 when it is no Go duration between 1s and 1h). */
+function readPollInterval(r: Reader, key: string): { pollInterval: string; pollIntervalSeconds: number } {
+  const pollInterval = r.string(key);
+  const seconds = goDurationSeconds(pollInterval);
+  if (seconds === undefined || seconds < POLL_INTERVAL_BOUNDS.min || seconds > POLL_INTERVAL_BOUNDS.max) {
+    r.fail(key, pollInterval, "a Go duration between 1s and 1h, such as 10s, 30s or 1m30s");
+  }
+  return { pollInterval, pollIntervalSeconds: seconds ?? 0 };
+}
+
 function readGit(r: Reader, stack: string, credential: string): Settings["git"] {
   const repository = r.string("gitRepository");
   const scheme = repositoryScheme(repository);
   if (!scheme) r.fail("gitRepository", repository, "an https://, http://, ssh:// or user@host:path repository URL");
-  const pollInterval = r.string("gitPollInterval");
-  const pollIntervalSeconds = goDurationSeconds(pollInterval);
-  if (
-    pollIntervalSeconds === undefined ||
-    pollIntervalSeconds < POLL_INTERVAL_BOUNDS.min ||
-    pollIntervalSeconds > POLL_INTERVAL_BOUNDS.max
-  ) {
-    r.fail("gitPollInterval", pollInterval, "a Go duration between 1s and 1h, such as 10s, 30s or 1m30s");
-  }
+  const { pollInterval, pollIntervalSeconds } = readPollInterval(r, "gitPollInterval");
   const auth = r.oneOf("gitAuth", GIT_AUTHS);
   const git = {
     repository,
     ref: r.checked("gitRef", (v) => (/^[\w./-]+$/.test(v) ? undefined : "a branch name such as main")),
     directory: r.checked("gitDirectory", (v) => gitDirectoryProblem(stack, v)),
     pollInterval,
-    pollIntervalSeconds: pollIntervalSeconds ?? 0,
+    pollIntervalSeconds,
     auth,
     username: r.string("gitUsername"),
     sshUser: r.string("gitSshUser"),
@@ -221,6 +223,30 @@ function checkGitAuth(r: Reader, git: Settings["git"], scheme: string | undefine
   if (git.auth === "ssh" && git.sshKnownHosts.trim() === "") {
     r.fail("gitSshKnownHosts", "", "the Git server's known_hosts lines with gitAuth=ssh (host keys are verified)");
   }
+}
+
+/** The relay's image example: the official Node.js image, which carries git and openssh-client. */
+const RELAY_IMAGE_EXAMPLE = "node:24.11.1-bookworm";
+
+/** The flags relay, or undefined when it is off. */
+function readRelay(r: Reader, stack: string): RelaySettings | undefined {
+  // A review stack is a short-lived copy of dev in SQLite mode: Flipt reads the Git host itself, and no volume is left behind.
+  if (!r.boolean("flagsRelay") || isReviewStack(stack)) return undefined;
+  const storageSize = r.checked("flagsRelayStorageSize", (v) => ((quantityValue(v) ?? 0) > 0 ? undefined : "a Kubernetes quantity such as 1Gi"));
+  const storageClass = r.string("flagsRelayStorageClass");
+  if (storageClass !== "") r.checked("flagsRelayStorageClass", dnsSubdomain, storageClass);
+  const overrideGroups = r.stringArray("flagsOverrideGroups");
+  overrideGroups.forEach((group, i) => {
+    if (!/^\S+$/.test(group)) r.fail("flagsOverrideGroups", group, "Kubernetes group names without spaces, such as platform-oncall");
+    else if (overrideGroups.indexOf(group) !== i) r.fail("flagsOverrideGroups", group, `each group listed once (${group} is listed twice)`);
+  });
+  return {
+    image: r.checked("flagsRelayImage", (v) => pinnedImage(v, RELAY_IMAGE_EXAMPLE)),
+    ...readPollInterval(r, "flagsRelayPollInterval"),
+    storageSize,
+    storageClass: storageClass === "" ? undefined : storageClass,
+    overrideGroups,
+  };
 }
 
 function readDatabase(r: Reader, stack: string, scaling: Scaling): Settings["database"] {
@@ -431,6 +457,7 @@ export function parseSettings(input: ConfigInput): Settings {
     logLevel: r.oneOf("logLevel", LOG_LEVELS),
     allowedNamespaces: r.stringArray("allowedNamespaces").map((ns) => r.checked("allowedNamespaces", dnsLabel, ns)),
     git: readGit(r, stack, secrets.gitCredential),
+    relay: readRelay(r, stack),
     database: readDatabase(r, stack, scaling),
     protectStack: r.boolean("protectStack"),
     services: readServices(r, stack),

@@ -38,6 +38,20 @@ export interface GitSettings {
   readonly sshKnownHosts: string;
 }
 
+/** The flags relay: the in-cluster mirror of gitRepository that Flipt reads from (flags-relay/). */
+export interface RelaySettings {
+  readonly image: string;
+  /** How often the relay fetches gitRepository, as configured (a Go duration such as `5s`). */
+  readonly pollInterval: string;
+  readonly pollIntervalSeconds: number;
+  /** The PersistentVolumeClaim's size (Kubernetes quantity). */
+  readonly storageSize: string;
+  /** Undefined: the cluster's default StorageClass. */
+  readonly storageClass?: string;
+  /** Kubernetes groups bound to the flags-override Role; empty: no RoleBinding. */
+  readonly overrideGroups: readonly string[];
+}
+
 export interface PostgresSettings {
   readonly host: string;
   readonly port: number;
@@ -119,6 +133,8 @@ export interface Settings {
   readonly logLevel: LogLevel;
   readonly allowedNamespaces: readonly string[];
   readonly git: GitSettings;
+  /** Present when the flags relay runs (flagsRelay, never in review stacks): Flipt then reads its flags from it. */
+  readonly relay?: RelaySettings;
   readonly database: DatabaseSettings;
   /** Every resource protected: destroy and replacements are refused before anything changes (prod). */
   readonly protectStack: boolean;

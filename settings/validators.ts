@@ -60,13 +60,13 @@ export function quantityValue(value: string): number | undefined {
   return match ? Number(match[1]) * QUANTITY_FACTOR[match[3] ?? ""] : undefined;
 }
 
-/** An image reference pinned by a tag other than `latest`, or by digest. */
-export function pinnedImage(value: string): string | undefined {
+/** An image reference pinned by a tag other than `latest`, or by digest; `example` is shown in the expected form. */
+export function pinnedImage(value: string, example = "docker.flipt.io/flipt/flipt:v1.61.1"): string | undefined {
   const match = /^([a-z0-9.-]+(?::\d+)?\/)?[a-z0-9._/-]+(:([\w][\w.-]{0,127}))?(@sha256:[a-f0-9]{64})?$/.exec(value);
   const tag = match?.[3];
   const digest = match?.[4];
   if (match && (digest || (tag && tag !== "latest"))) return undefined;
-  return "an image pinned by tag or digest, e.g. docker.flipt.io/flipt/flipt:v1.61.1 (not :latest)";
+  return `an image pinned by tag or digest, e.g. ${example} (not :latest)`;
 }
 
 export type RepositoryScheme = "https" | "http" | "ssh";

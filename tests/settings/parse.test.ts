@@ -58,6 +58,16 @@ const BAD_VALUES: [string, Record<string, unknown>, string][] = [
   ["dev serving prod's flags", { gitDirectory: "flags/prod" }, 'flipt-deploy:gitDirectory: "flags/prod" is invalid; expected flags/dev, the dev environment\'s flags, for stack dev'],
   ["a directory outside the repository", { gitDirectory: "../flags/dev" }, 'flipt-deploy:gitDirectory: "../flags/dev" is invalid; expected a relative directory such as flags/dev'],
   ["a Grafana URL without a token", { grafanaUrl: "https://grafana.example.com", grafanaToken: "" }, 'flipt-deploy:grafanaToken: (secret value not shown) is invalid; expected a non-empty secret when grafanaUrl is set'],
+  ["a relay poll interval in words", { flagsRelayPollInterval: "5 seconds" }, 'flipt-deploy:flagsRelayPollInterval: "5 seconds" is invalid; expected a Go duration between 1s and 1h'],
+  ["a relay poll interval under a second", { flagsRelayPollInterval: "500ms" }, 'flipt-deploy:flagsRelayPollInterval: "500ms" is invalid; expected a Go duration between 1s and 1h'],
+  ["an unpinned relay image", { flagsRelayImage: "node:latest" }, 'flipt-deploy:flagsRelayImage: "node:latest" is invalid; expected an image pinned by tag or digest, e.g. node:24.11.1-bookworm (not :latest)'],
+  ["an untagged relay image", { flagsRelayImage: "node" }, 'flipt-deploy:flagsRelayImage: "node" is invalid; expected an image pinned by tag or digest'],
+  ["a relay volume size in words", { flagsRelayStorageSize: "one gig" }, 'flipt-deploy:flagsRelayStorageSize: "one gig" is invalid; expected a Kubernetes quantity such as 1Gi'],
+  ["a relay volume of no size", { flagsRelayStorageSize: "0" }, 'flipt-deploy:flagsRelayStorageSize: "0" is invalid; expected a Kubernetes quantity such as 1Gi'],
+  ["a StorageClass that is no DNS subdomain", { flagsRelayStorageClass: "Fast_SSD" }, 'flipt-deploy:flagsRelayStorageClass: "Fast_SSD" is invalid; expected a DNS-1123 subdomain'],
+  ["an override group with a space", { flagsOverrideGroups: ["platform oncall"] }, 'flipt-deploy:flagsOverrideGroups: "platform oncall" is invalid; expected Kubernetes group names without spaces'],
+  ["an override group listed twice", { flagsOverrideGroups: ["sre", "sre"] }, 'flipt-deploy:flagsOverrideGroups: "sre" is invalid; expected each group listed once (sre is listed twice)'],
+  ["override groups that are no list", { flagsOverrideGroups: "platform-oncall" }, 'flipt-deploy:flagsOverrideGroups: "platform-oncall" is invalid; expected a list of strings'],
 ];
 
 describe("configuration errors", () => {
@@ -123,5 +133,44 @@ describe("stack names in resource names", () => {
 
   it("wires no services from a review stack, so dev's services keep pointing at dev", () => {
     expect(parseSettings({ ...readStackConfig("dev", testSecret), stack: "pr-9" }).services.targets).toEqual([]);
+  });
+});
+
+describe("the flags relay's settings", () => {
+  const settingsOf = (stack: string, values: Record<string, unknown> = {}) => {
+    const base = readStackConfig(stack, testSecret);
+    return parseSettings({ ...base, values: { ...base.values, ...values } });
+  };
+
+  it("runs the relay in dev and prod with the declared defaults and the stacks' override group", () => {
+    for (const stack of ["dev", "prod"]) {
+      expect(settingsOf(stack).relay).toEqual({
+        image: "node:24.11.1-bookworm",
+        pollInterval: "5s",
+        pollIntervalSeconds: 5,
+        storageSize: "1Gi",
+        storageClass: undefined,
+        overrideGroups: ["platform-oncall"],
+      });
+    }
+  });
+
+  it("prod's Flipt polls the in-cluster relay every 5 s; dev keeps its 10 s", () => {
+    expect(settingsOf("prod").git.pollInterval).toBe("5s");
+    expect(settingsOf("dev").git.pollInterval).toBe("10s");
+  });
+
+  it.each([
+    ["is off with flagsRelay false", "dev", { flagsRelay: false }],
+    ["is never in a review stack", "pr-12", {}],
+    ["is never in a review stack, even with flagsRelay true", "pr-12", { flagsRelay: true }],
+  ])("%s", (_, stack, values) => {
+    expect(settingsOf(stack, values).relay).toBeUndefined();
+  });
+
+  it("takes a StorageClass, a volume size and no override group", () => {
+    expect(settingsOf("dev", { flagsRelayStorageClass: "fast-ssd", flagsRelayStorageSize: "5Gi", flagsOverrideGroups: [] }).relay).toMatchObject({
+      storageClass: "fast-ssd", storageSize: "5Gi", overrideGroups: [],
+    });
   });
 });
