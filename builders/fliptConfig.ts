@@ -1,6 +1,16 @@
 import * as yaml from "js-yaml";
-import { Settings } from "../settings/types";
-import { FLIPT, SECRET_KEYS, objectNames } from "./names";
+import { GitAuth, Settings } from "../settings/types";
+import { FLIPT, SECRET_KEYS, objectNames, relayRepositoryUrl } from "./names";
+
+/** The repository Flipt clones: the in-cluster flags relay when it runs, otherwise gitRepository itself. */
+export function fliptRepository(settings: Settings): string {
+  return settings.relay ? relayRepositoryUrl(settings) : settings.git.repository;
+}
+
+/** How Flipt authenticates to the repository it clones: not at all to the flags relay, otherwise gitAuth. */
+export function fliptGitAuth(settings: Settings): GitAuth {
+  return settings.relay ? "none" : settings.git.auth;
+}
 
 /**
  * Flipt v1's configuration file (mounted at /etc/flipt/config/default.yml). It holds no secret:
@@ -16,7 +26,7 @@ export function fliptConfigDocument(settings: Settings): Record<string, unknown>
       type: "git",
       read_only: true,
       git: {
-        repository: git.repository,
+        repository: fliptRepository(settings),
         ref: git.ref,
         directory: git.directory,
         poll_interval: git.pollInterval,
@@ -79,7 +89,8 @@ export interface EnvVar {
   readonly valueFrom?: { readonly secretKeyRef: { readonly name: string; readonly key: string } };
 }
 
-function fromSecret(name: string, secret: string, key: string): EnvVar {
+/** A variable from a key of a Secret. */
+export function fromSecret(name: string, secret: string, key: string): EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
 }
 
@@ -90,7 +101,7 @@ export function fliptEnvironment(settings: Settings): EnvVar[] {
     fromSecret(ENV.dbUrl, names.dbSecret, SECRET_KEYS.dbUrl),
     fromSecret(ENV.bootstrapToken, names.bootstrapSecret, SECRET_KEYS.bootstrapToken),
   ];
-  switch (settings.git.auth) {
+  switch (fliptGitAuth(settings)) {
     case "basic":
       env.push(fromSecret(ENV.basicUsername, names.gitSecret, SECRET_KEYS.gitUsername));
       env.push(fromSecret(ENV.basicPassword, names.gitSecret, SECRET_KEYS.gitCredential));

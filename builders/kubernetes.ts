@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 import { Settings } from "../settings/types";
-import { ENV, fliptConfigYaml, fliptEnvironment } from "./fliptConfig";
+import { ENV, fliptConfigYaml, fliptEnvironment, fliptGitAuth } from "./fliptConfig";
 import { FLIPT, SECRET_KEYS, commonLabels, fliptConfigPath, objectNames, selectorLabels, versionedLabels } from "./names";
 
 /**
@@ -52,6 +52,7 @@ export function serviceAccountSpec(settings: Settings): ObjectSpec {
 
 export function configMapSpec(settings: Settings): ObjectSpec {
   const data: Record<string, string> = { [FLIPT.configFile]: fliptConfigYaml(settings) };
+  // known_hosts for whoever reads the Git host over ssh: Flipt, or the flags relay in its place.
   if (settings.git.auth === "ssh") data[FLIPT.knownHostsFile] = settings.git.sshKnownHosts;
   return { apiVersion: "v1", kind: "ConfigMap", metadata: metadata(settings, objectNames().config), data };
 }
@@ -80,16 +81,24 @@ export function configChecksum(settings: Settings): string {
   return createHash("sha256").update(fliptConfigYaml(settings)).digest("hex");
 }
 
-const containerSecurityContext = {
-  runAsNonRoot: true,
-  runAsUser: FLIPT.uid,
-  runAsGroup: FLIPT.gid,
-  readOnlyRootFilesystem: true,
-  allowPrivilegeEscalation: false,
-  privileged: false,
-  capabilities: { drop: ["ALL"] },
-  seccompProfile: { type: "RuntimeDefault" },
-};
+/** A container's security context under the restricted Pod Security Standard, as Flipt's chart sets it. */
+export function restrictedContainerSecurityContext(uid: number, gid: number) {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: gid,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** The pod's side of the same posture: non-root, the volumes' group, RuntimeDefault seccomp. */
+export function restrictedPodSecurityContext(uid: number, gid: number) {
+  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: gid, fsGroup: gid, seccompProfile: { type: "RuntimeDefault" } };
+}
 
 function probe(periodSeconds: number, failureThreshold: number) {
   return {
@@ -112,7 +121,7 @@ function volumesAndMounts(settings: Settings) {
     { name: "data", mountPath: FLIPT.dataDir },
     { name: "tmp", mountPath: FLIPT.tmpDir },
   ];
-  if (settings.git.auth === "ssh") {
+  if (fliptGitAuth(settings) === "ssh") {
     volumes.push({ name: "ssh", configMap: { name: names.config, items: [{ key: FLIPT.knownHostsFile, path: FLIPT.knownHostsFile }] } });
     mounts.push({ name: "ssh", mountPath: FLIPT.sshDir, readOnly: true });
   }
@@ -129,7 +138,7 @@ export function deploymentSpec(settings: Settings): ObjectSpec {
     imagePullPolicy: "IfNotPresent",
     env,
     volumeMounts: mounts,
-    securityContext: containerSecurityContext,
+    securityContext: restrictedContainerSecurityContext(FLIPT.uid, FLIPT.gid),
     resources: settings.resources,
   };
   return {
@@ -152,13 +161,7 @@ export function deploymentSpec(settings: Settings): ObjectSpec {
         spec: {
           serviceAccountName: names.serviceAccount,
           automountServiceAccountToken: false,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: FLIPT.uid,
-            runAsGroup: FLIPT.gid,
-            fsGroup: FLIPT.gid,
-            seccompProfile: { type: "RuntimeDefault" },
-          },
+          securityContext: restrictedPodSecurityContext(FLIPT.uid, FLIPT.gid),
           terminationGracePeriodSeconds: 30,
           initContainers: [
             {

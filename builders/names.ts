@@ -1,3 +1,4 @@
+import { RELAY, RELAY_OBJECTS, relayRepositoryName } from "../flags-relay/contract";
 import { Settings } from "../settings/types";
 
 /** Ports, paths and names defined once; every builder, test and script reads them from here. */
@@ -64,6 +65,11 @@ export function selectorLabels(settings: Settings): Record<string, string> {
   };
 }
 
+/** Labels that select the flags relay's pod (flags-relay/), beside Flipt's; as fixed as Flipt's for the same reason. */
+export function relaySelectorLabels(settings: Settings): Record<string, string> {
+  return { "app.kubernetes.io/name": RELAY.name, "app.kubernetes.io/instance": settings.namespace };
+}
+
 /**
  * Labels on every object the program creates. They do not change with the image: an image bump
  * then updates the Deployment alone (see versionedLabels), not every object in a PR's preview.
@@ -93,4 +99,13 @@ export function fliptUrl(settings: Settings): string {
 
 export function fliptGrpcAddress(settings: Settings): string {
   return `${fliptServiceHost(settings)}:${FLIPT.grpcPort}`;
+}
+
+/**
+ * The repository Flipt clones when the flags relay runs: the relay's Service, serving gitRepository
+ * under its own name, over plain HTTP inside the namespace (no credentials: the relay holds them).
+ */
+export function relayRepositoryUrl(settings: Settings): string {
+  const host = `${RELAY_OBJECTS.service}.${settings.namespace}.svc.cluster.local`;
+  return `http://${host}:${RELAY.port}/${relayRepositoryName(settings.git.repository)}`;
 }

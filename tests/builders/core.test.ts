@@ -55,19 +55,25 @@ describe("Flipt environment", () => {
     );
   });
 
+  // Flipt authenticates to the Git host only when it reads it itself: without the flags relay.
   it.each([
     ["none", [ENV.dbUrl, ENV.bootstrapToken]],
     ["token", [ENV.dbUrl, ENV.bootstrapToken, ENV.accessToken]],
     ["basic", [ENV.dbUrl, ENV.bootstrapToken, ENV.basicUsername, ENV.basicPassword]],
-  ] as const)("gitAuth=%s sets %j", (auth, names) => {
-    const settings = settingsFor("dev", { gitAuth: auth, gitUsername: "flipt-bot" });
+  ] as const)("gitAuth=%s without the relay sets %j", (auth, names) => {
+    const settings = settingsFor("dev", { gitAuth: auth, gitUsername: "flipt-bot", flagsRelay: false });
     const goRuntime: string[] = [ENV.goMemoryLimit, ENV.goGC];
     expect(fliptEnvironment(settings).map((e) => e.name).filter((name) => !goRuntime.includes(name))).toEqual(names);
   });
 
-  it("gitAuth=ssh sets the key from a Secret and the known_hosts file from the ConfigMap", () => {
+  it.each(["token", "basic"])("gitAuth=%s with the relay sets no Git credential: Flipt reads the relay without one", (auth) => {
+    const settings = settingsFor("dev", { gitAuth: auth, gitUsername: "flipt-bot" });
+    expect(fliptEnvironment(settings).map((e) => e.name).filter((name) => name.startsWith("FLIPT_STORAGE_GIT"))).toEqual([]);
+  });
+
+  it("gitAuth=ssh without the relay sets the key from a Secret and the known_hosts file from the ConfigMap", () => {
     const settings = settingsFor("dev", {
-      gitAuth: "ssh", gitRepository: "git@github.com:acme/flags.git", gitSshKnownHosts: "github.com ssh-ed25519 AAAA",
+      gitAuth: "ssh", gitRepository: "git@github.com:acme/flags.git", gitSshKnownHosts: "github.com ssh-ed25519 AAAA", flagsRelay: false,
     });
     const env = fliptEnvironment(settings);
     expect(env.find((e) => e.name === ENV.sshPrivateKey)?.valueFrom?.secretKeyRef.name).toBe("flipt-git");
@@ -82,8 +88,8 @@ describe("Flipt environment", () => {
     expect(specs.filter((s) => s.kind === "Secret").map((s) => s.metadata.name)).toEqual(["flipt-db", "flipt-bootstrap"]);
   });
 
-  it("puts no database URL, token or credential into the config document", () => {
-    const text = JSON.stringify(fliptConfigDocument(settingsFor("prod")));
+  it.each([true, false])("puts no database URL, token or credential into the config document (relay %s)", (flagsRelay) => {
+    const text = JSON.stringify(fliptConfigDocument(settingsFor("prod", { flagsRelay })));
     expect(text).not.toMatch(/"url"|bootstrap|password|access_token|private_key|T3st/);
   });
 });
@@ -122,5 +128,8 @@ describe("validators", () => {
     ["registry.local:5000/flipt:1.61", true],
     ["flipt/flipt", false],
     ["flipt/flipt:latest", false],
+    ["node:24.11.1-bookworm", true],
+    ["node", false],
+    ["node:latest", false],
   ])("pinnedImage(%j) accepts: %j", (image, ok) => expect(pinnedImage(image) === undefined).toBe(ok));
 });

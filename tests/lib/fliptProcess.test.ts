@@ -33,9 +33,13 @@ describe("running the rendered Flipt locally", () => {
     const env = containerEnvironment(rendered.serve.env, rendered.secrets, { dbUrl: "postgres://x", bootstrapToken: "t0ken", gitCredential: "g1t" });
     expect(env[ENV.dbUrl]).toBe("postgres://x");
     expect(env[ENV.bootstrapToken]).toBe("t0ken");
-    // dev authenticates to GitHub with basic auth: the fixed user name and the token as password.
-    expect(env[ENV.basicUsername]).toBe("x-access-token");
-    expect(env[ENV.basicPassword]).toBe("g1t");
+    // dev's Flipt reads the in-cluster flags relay, which holds the Git credential: Flipt gets none.
+    expect(env[ENV.basicUsername]).toBeUndefined();
+    // A review stack's Flipt reads GitHub itself, with basic auth: the fixed user name and the token as password.
+    const review = renderedFlipt(renderStack("pr-1"));
+    const reviewEnv = containerEnvironment(review.serve.env, review.secrets, { dbUrl: "postgres://x", bootstrapToken: "t0ken", gitCredential: "g1t" });
+    expect(reviewEnv[ENV.basicUsername]).toBe("x-access-token");
+    expect(reviewEnv[ENV.basicPassword]).toBe("g1t");
   });
 
   test("a placeholder without a test value is an error that names it", () => {
