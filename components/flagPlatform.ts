@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { databaseSpec, fliptDatabaseUrl, SQLITE_URL } from "../builders/database";
+import { relayProgram } from "../flags-relay/bundle";
 import { Settings } from "../settings/types";
 import { FliptDatabase } from "./database";
+import { FlagsRelay } from "./flagsRelay";
 import { Flipt } from "./flipt";
 import { Monitoring } from "./monitoring";
 import { ServiceConfig } from "./serviceConfig";
@@ -11,7 +13,7 @@ export interface FlagPlatformArgs {
   readonly settings: Settings;
 }
 
-/** Everything one stack deploys: Flipt's database (postgres mode), Flipt, and what builds on it. */
+/** Everything one stack deploys: Flipt's database (postgres mode), Flipt, the flags relay (when on), and what builds on it. */
 export class FlagPlatform extends pulumi.ComponentResource {
   readonly fliptUrl: string;
   readonly fliptGrpcAddress: string;
@@ -60,13 +62,18 @@ export class FlagPlatform extends pulumi.ComponentResource {
     this.namespace = flipt.namespace;
     this.bootstrapToken = flipt.bootstrapToken;
 
+    // The in-cluster mirror Flipt reads its flags from; it reads the Git Secret Flipt's component creates.
+    const relay = settings.relay
+      ? new FlagsRelay(`${name}-relay`, { settings, program: relayProgram(), fliptObjects: flipt.objects }, { parent: this })
+      : undefined;
+
     // After Flipt: a service that picks up FLIPT_URL finds the Service behind it.
     const serviceConfig = new ServiceConfig(`${name}-services`, { settings }, { parent: this, dependsOn: [flipt] });
     this.serviceConfig = serviceConfig.written;
 
     const monitoring = new Monitoring(
       `${name}-monitoring`,
-      { settings, fliptObjects: flipt.objects, grafanaToken: pulumi.secret(settings.secrets.grafanaToken) },
+      { settings, fliptObjects: { ...flipt.objects, ...relay?.objects }, grafanaToken: pulumi.secret(settings.secrets.grafanaToken) },
       { parent: this },
     );
     this.dashboardUid = monitoring.dashboardUid;

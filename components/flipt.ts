@@ -22,7 +22,7 @@ export class Flipt extends pulumi.ComponentResource {
   readonly namespace: string;
   /** Bootstrap token of the token authentication method (secret). */
   readonly bootstrapToken: pulumi.Output<string>;
-  /** Kubernetes resources by `<kind>/<name>`, for dependents such as monitoring. */
+  /** Kubernetes resources by `<kind>/<name>` (the namespace included), for dependents such as monitoring and the flags relay. */
   readonly objects: Readonly<Record<string, pulumi.CustomResource>>;
 
   constructor(name: string, args: FliptArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -39,6 +39,7 @@ export class Flipt extends pulumi.ComponentResource {
     const objects: Record<string, pulumi.CustomResource> = {};
     const [namespaceSpec, ...namespaced] = specs;
     const namespace = createObject(`${name}-namespace`, namespaceSpec, { parent: this });
+    objects[`Namespace/${namespaceSpec.metadata.name}`] = namespace;
     for (const spec of namespaced) {
       const role = `${spec.kind.toLowerCase()}-${spec.metadata.name}`;
       objects[`${spec.kind}/${spec.metadata.name}`] = createObject(`${name}-${role}`, spec, {

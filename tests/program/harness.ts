@@ -12,6 +12,8 @@ export interface RecordedResource {
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
   readonly parent: string;
+  /** URNs of the resources it was told to depend on (dependsOn). */
+  readonly dependencies: string[];
   /** Dotted paths of the inputs that are sent as secrets. */
   readonly secretPaths: string[];
 }
@@ -20,6 +22,7 @@ interface Registration {
   protect: boolean;
   retainOnDelete: boolean;
   parent: string;
+  dependencies: string[];
   secretPaths: string[];
 }
 
@@ -47,7 +50,7 @@ export function isSecretPath(resource: RecordedResource, path: string): boolean 
 }
 
 /**
- * The mocks hand `newResource` only type, name and plain inputs. protect, retainOnDelete and
+ * The mocks hand `newResource` only type, name and plain inputs. protect, retainOnDelete, dependsOn and
  * which inputs are secret travel in the registration request, so the harness reads them there.
  */
 function captureRegistrations(): void {
@@ -60,6 +63,7 @@ function captureRegistrations(): void {
       protect: req.getProtect(),
       retainOnDelete: req.getRetainondelete(),
       parent: req.getParent(),
+      dependencies: req.getDependenciesList(),
       secretPaths: secretPathsOf(req.getObject()?.toJavaScript()),
     });
     return original.call(this, req, callback);

@@ -1,6 +1,7 @@
 import { createHash } from "crypto";
 import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
+import { relayProgram } from "../../flags-relay/bundle";
 import { FLIPT } from "../../builders/names";
 import { ProgramRun, byType, isSecretPath, k8sObject, runProgram } from "./harness";
 import { readStack } from "../../settings/stackFiles";
@@ -8,13 +9,19 @@ import { readStack } from "../../settings/stackFiles";
 const ROLE = "postgresql:index/role:Role";
 const DATABASE = "postgresql:index/database:Database";
 
-/** The stacks under test: the two real ones and a review stack made from dev's file, as the review workflow does. */
+/**
+ * The stacks under test: the two real ones and a review stack made from dev's file, as the review workflow does.
+ * `relay`: Flipt reads its flags from the in-cluster flags relay (dev and prod), not from the Git host (review stacks).
+ */
 const STACKS = [
-  { stack: "dev", overrides: {}, replicas: 1, autoscaled: false, pollInterval: "10s", flagsDirectory: "flags/dev", database: "flipt_dev", protect: false },
-  { stack: "prod", overrides: {}, replicas: 2, autoscaled: true, pollInterval: "15s", flagsDirectory: "flags/prod", database: "flipt_prod", protect: true },
+  { stack: "dev", overrides: {}, replicas: 1, autoscaled: false, pollInterval: "10s", flagsDirectory: "flags/dev", database: "flipt_dev", protect: false, relay: true },
+  { stack: "prod", overrides: {}, replicas: 2, autoscaled: true, pollInterval: "5s", flagsDirectory: "flags/prod", database: "flipt_prod", protect: true, relay: true },
   // A review stack is dev's configuration: it serves dev's flags, from the pull request's branch.
-  { stack: "pr-123", overrides: {}, replicas: 1, autoscaled: false, pollInterval: "10s", flagsDirectory: "flags/dev", database: "flipt_pr_123", protect: false },
+  { stack: "pr-123", overrides: {}, replicas: 1, autoscaled: false, pollInterval: "10s", flagsDirectory: "flags/dev", database: "flipt_pr_123", protect: false, relay: false },
 ] as const;
+
+/** The Git authentication variables Flipt gets when it reads the Git host itself (dev's file: basic with a token). */
+const GIT_BASIC_ENV = ["FLIPT_STORAGE_GIT_AUTHENTICATION_BASIC_USERNAME", "FLIPT_STORAGE_GIT_AUTHENTICATION_BASIC_PASSWORD"];
 
 const runs = new Map<string, ProgramRun>();
 
@@ -101,13 +108,14 @@ describe.each(STACKS)("stack $stack", (expected) => {
     expect(init.env.map((e: any) => e.name)).toEqual(["FLIPT_DB_URL"]);
   });
 
-  it("mounts a config file that reads flags from Git and keeps evaluation token-free", () => {
+  it(`mounts a config file that reads flags from ${expected.relay ? "the flags relay" : "the Git host"} and keeps evaluation token-free`, () => {
     const config = fliptConfig(run());
+    const relayRepository = `http://flags-relay.flipt-${expected.stack}.svc.cluster.local:8080/flipt-deploy.git`;
     expect(config.storage).toEqual({
       type: "git",
       read_only: true,
       git: {
-        repository: readStack(expected.stack).value("gitRepository"),
+        repository: expected.relay ? relayRepository : readStack(expected.stack).value("gitRepository"),
         ref: "main",
         directory: expected.flagsDirectory,
         poll_interval: expected.pollInterval,
@@ -130,14 +138,15 @@ describe.each(STACKS)("stack $stack", (expected) => {
     expect(annotations["checksum/config"]).toBe(createHash("sha256").update(file).digest("hex"));
   });
 
-  it("wires every secret variable to a key of a Secret the stack creates", () => {
+  it(`wires every secret variable to a key of a Secret the stack creates${expected.relay ? ", with no Git credential (the relay holds it)" : ""}`, () => {
     const env = (fliptContainer(run()).env as any[]).filter((e) => e.valueFrom !== undefined);
     expect(env.map((e) => e.name)).toEqual([
       "FLIPT_DB_URL",
       "FLIPT_AUTHENTICATION_METHODS_TOKEN_BOOTSTRAP_TOKEN",
-      "FLIPT_STORAGE_GIT_AUTHENTICATION_BASIC_USERNAME",
-      "FLIPT_STORAGE_GIT_AUTHENTICATION_BASIC_PASSWORD",
+      ...(expected.relay ? [] : GIT_BASIC_ENV),
     ]);
+    // The Git Secret is created either way: Flipt or the relay reads it.
+    expect(Object.keys(k8sObject(run(), "Secret", "flipt-git").inputs.stringData).sort()).toEqual(["credential", "username"]);
     for (const { valueFrom } of env) {
       const { name, key } = valueFrom.secretKeyRef;
       expect(Object.keys(k8sObject(run(), "Secret", name).inputs.stringData)).toContain(key);
@@ -258,5 +267,86 @@ describe("the database URL", () => {
     expect(decodeURIComponent(url.password)).toBe("Mock!flipt-database-password:p@ss/w?rd#1");
     expect(url.pathname).toBe("/flipt_dev");
     expect(url.searchParams.get("sslmode")).toBe("require");
+  });
+});
+
+/** The relay's objects as the program registers them: resource type and Kubernetes name. */
+const RELAY_REGISTRATIONS = [
+  ["kubernetes:core/v1:ServiceAccount", "flags-relay"],
+  ["kubernetes:rbac.authorization.k8s.io/v1:Role", "flags-relay"],
+  ["kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "flags-relay"],
+  ["kubernetes:rbac.authorization.k8s.io/v1:Role", "flags-override"],
+  ["kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "flags-override"],
+  ["kubernetes:core/v1:ConfigMap", "flags-relay-program"],
+  ["kubernetes:core/v1:PersistentVolumeClaim", "flags-relay"],
+  ["kubernetes:apps/v1:Deployment", "flags-relay"],
+  ["kubernetes:core/v1:Service", "flags-relay"],
+  ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "flags-relay"],
+];
+
+/** Resources that are children of the FlagsRelay component. */
+function relayChildren(run: ProgramRun) {
+  const component = run.resources.find((r) => r.type === "flipt-deploy:index:FlagsRelay");
+  if (!component) return [];
+  return run.resources.filter((r) => r.parent.endsWith(`::${component.name}`));
+}
+
+const urnMatching = (run: ProgramRun, kind: string, name: string) => {
+  const resource = k8sObject(run, kind, name);
+  return expect.stringMatching(new RegExp(`::${resource.name}$`));
+};
+
+describe.each(["dev", "prod"])("the flags relay in stack %s", (stack) => {
+  const run = () => runs.get(stack)!;
+
+  it("is a FlagsRelay component whose children are the relay's objects, each with its own resource type", () => {
+    // Registration order under the mocks is not the apply order, so compare as sets.
+    const registered = relayChildren(run()).map((r) => [r.type, r.inputs.metadata.name]);
+    expect(registered.sort()).toEqual([...RELAY_REGISTRATIONS].sort());
+    for (const child of relayChildren(run())) expect(child.inputs.metadata.namespace).toBe(`flipt-${stack}`);
+  });
+
+  it("waits for Flipt's namespace and the Git Secret it reads", () => {
+    for (const child of relayChildren(run())) {
+      expect(child.dependencies).toEqual(expect.arrayContaining([urnMatching(run(), "Namespace", `flipt-${stack}`), urnMatching(run(), "Secret", "flipt-git")]));
+    }
+  });
+
+  it("holds the bundled relay program in its ConfigMap, and rolls the pod when it changes", () => {
+    const program = k8sObject(run(), "ConfigMap", "flags-relay-program").inputs.data["flags-relay.mjs"];
+    expect(program).toBe(relayProgram());
+    const annotations = k8sObject(run(), "Deployment", "flags-relay").inputs.spec.template.metadata.annotations;
+    expect(annotations["checksum/program"]).toBe(createHash("sha256").update(program).digest("hex"));
+  });
+
+  it("lets the platform-oncall group override flags", () => {
+    expect(k8sObject(run(), "RoleBinding", "flags-override").inputs.subjects).toEqual([
+      { kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: "platform-oncall" },
+    ]);
+  });
+
+  it("points Flipt at the relay's Service, polling it at the stack's gitPollInterval", () => {
+    const config = yaml.load(k8sObject(run(), "ConfigMap", "flipt-config").inputs.data["default.yml"]) as any;
+    expect(config.storage.git.repository).toBe(`http://flags-relay.flipt-${stack}.svc.cluster.local:8080/flipt-deploy.git`);
+    expect(config.storage.git.poll_interval).toBe(readStack(stack).value("gitPollInterval"));
+    const args: string[] = k8sObject(run(), "Deployment", "flags-relay").inputs.spec.template.spec.containers[0].command;
+    expect(args).toContain(`--upstream=${readStack(stack).value("gitRepository")}`);
+    expect(args).toContain("--poll-interval=5s");
+  });
+});
+
+describe("the flags relay's protection", () => {
+  it("is protected in prod like every other resource (protectStack), and not in dev", () => {
+    expect(relayChildren(runs.get("prod")!).every((r) => r.protect)).toBe(true);
+    expect(relayChildren(runs.get("dev")!).some((r) => r.protect)).toBe(false);
+  });
+});
+
+describe("the flags relay in a review stack", () => {
+  it("has no flags relay: Flipt reads the Git host itself, with its credentials", () => {
+    const run = runs.get("pr-123")!;
+    expect(run.resources.filter((r) => r.type === "flipt-deploy:index:FlagsRelay" || r.inputs.metadata?.name?.startsWith("flags-"))).toEqual([]);
+    const config = yaml.load(k8sObject(run, "ConfigMap", "flipt-config").inputs.data["default.yml"]) as any;
+    expect(config.storage.git.repository).toBe(readStack("dev").value("gitRepository"));
   });
 });
