@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { localToday, requireDate } from "./dates";
 import { FLAG_FILE_SUFFIX, flagFileName, INDEX_FILE, renderFlagFile, renderIndex } from "./document";
 import { UserError } from "./errors";
@@ -21,6 +20,8 @@ import { parseSnapshot } from "./snapshot";
 import { findStaleFlags, formatStale, STALE_FORMATS, type StaleFormat } from "./stale";
 import { stackDirectoryProblems } from "./stacksLint";
 import { plural } from "../lib/text";
+import { options } from "./cliOptions";
+import { OVERRIDE_USAGE, override } from "./override";
 
 /** Where the CLI writes and what it takes as given; tests pass their own. */
 export interface CliIo {
@@ -28,6 +29,8 @@ export interface CliIo {
   readonly today: string;
   stdout(line: string): void;
   stderr(line: string): void;
+  /** The environment (KUBECONFIG for override); defaults to the process's. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** `--dir`: the flags root, with one directory per environment. */
@@ -59,6 +62,7 @@ const COMMAND_USAGE: Record<string, string> = {
       Append to the mirror branch (default ${FLAGS_MIRROR_BRANCH}) a commit holding only the flags root of
       --source (default HEAD), when it changed and lints clean; push the branch to serve it (a stack
       follows it with gitRef).`,
+  override: OVERRIDE_USAGE,
 };
 
 const DIR_NOTE = `--dir is the flags root (default ${DEFAULT_FLAGS_DIR}), with one directory per environment
@@ -73,14 +77,19 @@ ${Object.values(COMMAND_USAGE).map((usage) => `  ${usage}`).join("\n")}
 
 Environments, promotion, policy and key mapping: flags/README.md.`;
 
-const commandUsage = (name: string) => `Usage: npm run flags -- ${COMMAND_USAGE[name]}\n\n${DIR_NOTE}\nMore: flags/README.md.`;
+const commandUsage = (name: string) => `Usage: npm run flags -- ${COMMAND_USAGE[name]}\n\n${COMMAND_USAGE[name].includes("--dir") ? `${DIR_NOTE}\n` : ""}More: flags/README.md.`;
 
-type Command = (args: string[], io: CliIo) => number;
+type Command = (args: string[], io: CliIo) => number | Promise<number>;
 
-const COMMANDS: Record<string, Command> = { migrate, lint, stale, new: newCommand, diff, promote, mirror };
+const overrideCommand: Command = (args, io) => override(args, { ...io, env: io.env ?? process.env });
 
-/** Runs one command; returns the exit code. User errors become one line per problem on stderr. */
-export function run(argv: readonly string[], io: CliIo): number {
+const COMMANDS: Record<string, Command> = { migrate, lint, stale, new: newCommand, diff, promote, mirror, override: overrideCommand };
+
+/**
+ * Runs one command; returns the exit code (a promise for the commands that reach a cluster).
+ * User errors become one line per problem on stderr.
+ */
+export function run(argv: readonly string[], io: CliIo): number | Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     io.stdout(USAGE);
@@ -93,27 +102,17 @@ export function run(argv: readonly string[], io: CliIo): number {
       io.stdout(commandUsage(name));
       return 0;
     }
-    return command(args, io);
+    const code = command(args, io);
+    return typeof code === "number" ? code : code.catch((error: unknown) => userErrorCode(name, error, io));
   } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    for (const problem of error.problems) io.stderr(`flags ${name}: ${problem}`);
-    return error.exitCode ?? 1;
+    return userErrorCode(name, error, io);
   }
 }
 
-type OptionSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
-
-function options<T extends OptionSpec>(args: string[], spec: T, required: (keyof T & string)[] = []) {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  try {
-    ({ values } = parseArgs({ args, options: spec, strict: true, allowPositionals: false }) as { values: typeof values });
-  } catch (error) {
-    // parseArgs explains the problem (unknown option, missing value) in its message.
-    throw new UserError(`${error instanceof Error ? error.message : String(error)} (see --help)`);
-  }
-  const missing = required.filter((name) => values[name] === undefined);
-  if (missing.length > 0) throw new UserError(`missing ${missing.map((m) => `--${m}`).join(", ")} (see --help)`);
-  return values as { [K in keyof T]?: T[K]["multiple"] extends true ? string[] : T[K]["type"] extends "boolean" ? boolean : string };
+function userErrorCode(name: string, error: unknown, io: CliIo): number {
+  if (!(error instanceof UserError)) throw error;
+  for (const problem of error.problems) io.stderr(`flags ${name}: ${problem}`);
+  return error.exitCode ?? 1;
 }
 
 function todayOption(value: string | undefined, io: CliIo): string {

@@ -44,7 +44,23 @@ export function runCli(args: string[], options: { cwd?: string; today?: string }
     stdout: (line) => result.stdout.push(line),
     stderr: (line) => result.stderr.push(line),
   };
-  result.code = run(args, io);
+  const code = run(args, io);
+  if (typeof code !== "number") throw new Error(`flags ${args[0]} answers asynchronously: use runCliAsync`);
+  result.code = code;
+  return result;
+}
+
+/** Runs a command that may reach a cluster (override) in-process; `env` stands in for the process's. */
+export async function runCliAsync(args: string[], options: { cwd?: string; today?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const result: CliResult = { code: 0, stdout: [], stderr: [] };
+  const io: CliIo = {
+    cwd: options.cwd ?? REPO_ROOT,
+    today: options.today ?? MIGRATION_DAY,
+    env: options.env ?? {},
+    stdout: (line) => result.stdout.push(line),
+    stderr: (line) => result.stderr.push(line),
+  };
+  result.code = await run(args, io);
   return result;
 }
 
