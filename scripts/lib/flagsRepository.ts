@@ -96,6 +96,11 @@ export class FlagsRepository {
     return this.git(this.workTree, "rev-parse", "HEAD").trim();
   }
 
+  /** The commit the served branch points at. */
+  head(): string {
+    return this.git(this.workTree, "rev-parse", "HEAD").trim();
+  }
+
   private git(cwd: string, ...args: string[]): string {
     return execFileSync(this.options.gitBin, args, { cwd, env: gitEnv(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   }

@@ -39,6 +39,8 @@ export interface LocalFliptOptions {
   readonly fliptGitCredential?: string;
   /** The credential the Git server accepts; defaults to a random one. */
   readonly gitServerCredential?: string;
+  /** Where Flipt clones from, when not the Git server itself: the stack's flags relay on this machine. */
+  readonly repositoryUrl?: string;
   /** Run from these objects instead of render's output (the engine tier reads them back from the API server). */
   readonly rendered?: RenderedFlipt;
   readonly echo?: NodeJS.WritableStream;
@@ -101,7 +103,7 @@ export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<Loc
     local: {
       httpPort: options.httpPort ?? (await freePort()),
       grpcPort: await freePort(),
-      repositoryUrl: gitServer.url(repoName),
+      repositoryUrl: options.repositoryUrl ?? gitServer.url(repoName),
       dataDir,
     },
     secretValues,

@@ -8,15 +8,16 @@ import { FLIPT_METRICS } from "../../builders/fliptMetrics";
 export const GIT_SYNC_ERRORS = FLIPT_METRICS.gitSyncErrors;
 
 /**
- * The sum of a metric's samples over all label sets, or undefined when the exposition has none
+ * The sum of a metric's samples over all label sets (or those with `labels`), or undefined when the exposition has none
  * (an OpenTelemetry counter appears only after its first increment).
  */
-export function metricValue(exposition: string, name: string): number | undefined {
+export function metricValue(exposition: string, name: string, labels: Readonly<Record<string, string>> = {}): number | undefined {
   let sum: number | undefined;
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   for (const line of exposition.split("\n")) {
     if (line.startsWith("#")) continue;
     const match = /^([a-zA-Z_:][\w:]*)(\{.*\})?\s+(\S+)/.exec(line);
-    if (match && match[1] === name) sum = (sum ?? 0) + Number(match[3]);
+    if (match && match[1] === name && wanted.every((w) => (match[2] ?? "").includes(w))) sum = (sum ?? 0) + Number(match[3]);
   }
   return sum;
 }

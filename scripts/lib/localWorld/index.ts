@@ -74,5 +74,17 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
 export { NODE_LEASE_SECONDS, NODE_NAME, type Cluster } from "./cluster/controlPlane";
 export { createExistingWorld, SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData, type ExistingWorld } from "./cluster/existingWorld";
 export { KubeApi, managersOf, type KubeObject } from "./cluster/kubeApi";
+export { CLUSTER_PEOPLE, type ClusterPerson } from "./cluster/pki";
+
+/** A token the API server issues for a ServiceAccount (TokenRequest), as the kubelet mounts one into a pod. */
+export async function serviceAccountToken(api: import("./cluster/kubeApi").KubeApi, namespace: string, serviceAccount: string): Promise<string> {
+  const answer = await api.request("POST", `/api/v1/namespaces/${namespace}/serviceaccounts/${serviceAccount}/token`, {
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "TokenRequest",
+    spec: { expirationSeconds: 3600 },
+  });
+  if (answer.status !== 201) throw new Error(`TokenRequest for ${namespace}/${serviceAccount}: HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return answer.body.status.token as string;
+}
 export { checkpointResources, type CliRun, type Engine, type StateResource } from "./engine/engine";
 export type { OperationKind, OperationResult } from "./engine/operation";

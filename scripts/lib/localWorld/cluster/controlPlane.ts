@@ -12,7 +12,7 @@ import * as yaml from "js-yaml";
 import { freePort, Supervisor, waitFor } from "../../processes";
 import { ToolchainPaths } from "../../../toolchain/paths";
 import { KubeApi, KubeObject } from "./kubeApi";
-import { ADMIN_USER, CLUSTER_NAME, makeClusterPki } from "./pki";
+import { ADMIN_USER, CLUSTER_NAME, CLUSTER_PEOPLE, makeClusterPki, type ClusterPerson } from "./pki";
 
 export const NODE_NAME = "kwok-node-0";
 /** kwok renews the node's Lease well within this; kube-controller-manager reads it as the heartbeat. */
@@ -26,18 +26,23 @@ const START_TIMEOUT_MS = 60_000;
 export interface Cluster {
   readonly api: KubeApi;
   readonly kubeconfig: string;
+  /** A kubeconfig per person of CLUSTER_PEOPLE (same contexts, that person's token). */
+  readonly peopleKubeconfigs: Readonly<Record<ClusterPerson, string>>;
+  /** The API server's URL and CA, for what connects without a kubeconfig (the relay, as its pod would). */
+  readonly server: string;
+  readonly caCert: string;
   /** Milliseconds from the first process start until the node is Ready and controllers run. */
   readonly startMs: number;
 }
 
 /** A kubeconfig whose `contexts` (the first is current) all point at this cluster as its administrator. */
-export function kubeconfigDocument(server: string, caCert: string, token: string, contextNames: readonly string[]): string {
-  const contexts = contextNames.map((name) => ({ name, context: { cluster: CLUSTER_NAME, user: ADMIN_USER } }));
+export function kubeconfigDocument(server: string, caCert: string, token: string, contextNames: readonly string[], user: string = ADMIN_USER): string {
+  const contexts = contextNames.map((name) => ({ name, context: { cluster: CLUSTER_NAME, user } }));
   return yaml.dump({
     apiVersion: "v1",
     kind: "Config",
     clusters: [{ name: CLUSTER_NAME, cluster: { server, "certificate-authority-data": Buffer.from(caCert).toString("base64") } }],
-    users: [{ name: ADMIN_USER, user: { token } }],
+    users: [{ name: user, user: { token } }],
     contexts,
     "current-context": contextNames[0],
   });
@@ -127,7 +132,13 @@ export async function startCluster(supervisor: Supervisor, paths: ToolchainPaths
   );
 
   const kubeconfig = path.join(dir, "kubeconfig");
-  fs.writeFileSync(kubeconfig, kubeconfigDocument(server, fs.readFileSync(pki.caCert, "utf8"), pki.adminToken, contexts), { mode: 0o600 });
+  const caCert = fs.readFileSync(pki.caCert, "utf8");
+  fs.writeFileSync(kubeconfig, kubeconfigDocument(server, caCert, pki.adminToken, contexts), { mode: 0o600 });
+  const peopleKubeconfigs = {} as Record<ClusterPerson, string>;
+  for (const person of Object.keys(CLUSTER_PEOPLE) as ClusterPerson[]) {
+    peopleKubeconfigs[person] = path.join(dir, `kubeconfig-${CLUSTER_PEOPLE[person].name}`);
+    fs.writeFileSync(peopleKubeconfigs[person], kubeconfigDocument(server, caCert, pki.peopleTokens[person], contexts, CLUSTER_PEOPLE[person].name), { mode: 0o600 });
+  }
 
   const controllerManager = supervisor.spawn("kube-controller-manager", paths.kubeControllerManagerBin, [
     `--kubeconfig=${kubeconfig}`,
@@ -174,5 +185,5 @@ export async function startCluster(supervisor: Supervisor, paths: ToolchainPaths
     },
     { timeoutMs: START_TIMEOUT_MS, what: `node ${NODE_NAME} Ready and the default ServiceAccount` },
   );
-  return { api, kubeconfig, startMs: Date.now() - started };
+  return { api, kubeconfig, peopleKubeconfigs, server, caCert, startMs: Date.now() - started };
 }

@@ -12,6 +12,16 @@ import * as path from "node:path";
 export const CLUSTER_NAME = "flipt-deploy-local";
 export const ADMIN_USER = `${CLUSTER_NAME}-admin`;
 
+/**
+ * People besides the administrator, for what RBAC decides: an on-call engineer in the group the
+ * stacks bind the flags-override Role to, and a developer in no group of the stacks'.
+ */
+export const CLUSTER_PEOPLE = {
+  oncall: { name: "oncall-engineer", groups: ["platform-oncall"] },
+  visitor: { name: "visiting-developer", groups: [] as string[] },
+} as const;
+export type ClusterPerson = keyof typeof CLUSTER_PEOPLE;
+
 export interface ClusterPki {
   readonly caCert: string;
   readonly caKey: string;
@@ -21,6 +31,7 @@ export interface ClusterPki {
   readonly serviceAccountPublicKey: string;
   readonly tokenFile: string;
   readonly adminToken: string;
+  readonly peopleTokens: Readonly<Record<ClusterPerson, string>>;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -43,7 +54,9 @@ export function makeClusterPki(dir: string): ClusterPki {
   openssl(["pkey", "-in", "service-account.key", "-pubout", "-out", "service-account.pub"], dir);
   const adminToken = randomBytes(24).toString("hex");
   // token,user,uid,"group1,group2"
-  fs.writeFileSync(file("tokens.csv"), `${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, { mode: 0o600 });
+  const peopleTokens = { oncall: randomBytes(24).toString("hex"), visitor: randomBytes(24).toString("hex") };
+  const people = (Object.keys(CLUSTER_PEOPLE) as ClusterPerson[]).map((p) => `${peopleTokens[p]},${CLUSTER_PEOPLE[p].name},${CLUSTER_PEOPLE[p].name},"${CLUSTER_PEOPLE[p].groups.join(",")}"\n`);
+  fs.writeFileSync(file("tokens.csv"), [`${adminToken},${ADMIN_USER},${ADMIN_USER},"system:masters"\n`, ...people].join(""), { mode: 0o600 });
   return {
     caCert: file("ca.crt"),
     caKey: file("ca.key"),
@@ -53,5 +66,6 @@ export function makeClusterPki(dir: string): ClusterPki {
     serviceAccountPublicKey: file("service-account.pub"),
     tokenFile: file("tokens.csv"),
     adminToken,
+    peopleTokens,
   };
 }
