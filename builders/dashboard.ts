@@ -1,9 +1,18 @@
-import { Settings } from "../settings/types";
-import { FLIPT_LABELS, FLIPT_METRICS, SCRAPE_METRICS } from "./fliptMetrics";
+import { RelaySettings, Settings } from "../settings/types";
+import { FLIPT_LABELS, FLIPT_METRICS, RELAY_LABELS, RELAY_SERIES, SCRAPE_METRICS } from "./fliptMetrics";
 import { DashboardModel, DataSourceRef, common, dashboard, prometheus, stat, timeseries } from "./grafanaSdk";
 import { ObjectSpec } from "./kubernetes";
 import { commonLabels } from "./names";
-import { FLIPT_JOB, fliptMatchers, promDuration, promDurationSeconds, scrapeWindowSeconds } from "./monitoring";
+import {
+  ALERTS,
+  FLIPT_JOB,
+  RELAY_UPSTREAM_UNREACHABLE_SECONDS,
+  fliptMatchers,
+  promDuration,
+  promDurationSeconds,
+  relayMatchers,
+  scrapeWindowSeconds,
+} from "./monitoring";
 
 /** Template variables of the dashboard; queries refer to them as `$<name>`. */
 export const DASHBOARD_VARIABLES = { datasource: "datasource", namespace: "namespace", flag: "flag" } as const;
@@ -216,6 +225,53 @@ function processPanels() {
   ];
 }
 
+/** The flags relay's row: is upstream reachable, is its head held back, which overrides are in place. */
+function relayPanels(settings: Settings, relay: RelaySettings) {
+  const r = RELAY_SERIES;
+  const relayTarget = relayMatchers(`$${DASHBOARD_VARIABLES.namespace}`);
+  // As "Since last Git sync": red after three missed polls, plus two scrapes of slack.
+  const fetchRed = 3 * relay.pollIntervalSeconds + 2 * promDurationSeconds(settings.monitoring.scrapeInterval);
+  return [
+    statPanel(
+      {
+        title: "Since last upstream fetch",
+        description: `Seconds since the relay last fetched ${settings.git.ref} from the Git host (it polls every ${relay.pollInterval}; ${ALERTS.relayUpstreamUnreachable} at ${RELAY_UPSTREAM_UNREACHABLE_SECONDS} s).`,
+        unit: "s",
+        width: 4,
+      },
+      { expr: `time() - max(${r.upstreamLastSuccess}{${relayTarget}})`, legend: "seconds" },
+      { red: fetchRed },
+    ),
+    statPanel(
+      { title: "Upstream up", description: "1 when the relay's last fetch from the Git host succeeded, 0 when it failed.", unit: "short", width: 4 },
+      { expr: `max(${r.upstreamUp}{${relayTarget}})`, legend: "up" },
+      { red: 1, redBelow: true },
+    ),
+    statPanel(
+      { title: "Head held back", description: `1 while ${settings.git.ref}'s head fails the flags checks and Flipt is served the last good commit (npm run flags -- override --stack ${settings.stack} --status names the problems).`, unit: "short", width: 4 },
+      { expr: `max(${r.heldBack}{${relayTarget}})`, legend: "held back" },
+      { red: 1 },
+    ),
+    timeseriesPanel(
+      { title: "Commits held back", description: "Upstream commits the relay held back because their flags failed the checks.", unit: "short", width: 12, height: 6 },
+      [{ expr: `sum(${increase(r.heldBackTotal, relayTarget)})`, legend: "held back" }],
+      "bars",
+    ),
+    timeseriesPanel(
+      { title: "Overrides by state", description: "Break-glass overrides the relay applies (applied), keeps against a different upstream change (conflict) or refuses (rejected).", unit: "short", width: 12, height: 6 },
+      [{ expr: `sum by (${RELAY_LABELS.state}) (${r.overrides}{${relayTarget}})`, legend: `{{${RELAY_LABELS.state}}}` }],
+      "stacked",
+    ),
+    timeseriesPanel(
+      { title: "Relay poll duration", description: "Average and p99 duration of one poll: fetch, checks, overrides, write.", unit: "s", width: 12, height: 6 },
+      [
+        { expr: `sum(${rate(r.pollSecondsSum, relayTarget)}) / sum(${rate(r.pollSecondsCount, relayTarget)})`, legend: "avg" },
+        { expr: `histogram_quantile(0.99, sum by (le) (${rate(r.pollSecondsBucket, relayTarget)}))`, legend: "p99" },
+      ],
+    ),
+  ];
+}
+
 function variables(settings: Settings) {
   const ns = new dashboard.QueryVariableBuilder(DASHBOARD_VARIABLES.namespace)
     .label("Namespace")
@@ -254,6 +310,7 @@ export function fliptDashboard(settings: Settings): DashboardModel {
     ["Git sync", gitSyncPanels(settings)],
     ["Flipt", processPanels()],
   ];
+  if (settings.relay) rows.push(["Flags relay", relayPanels(settings, settings.relay)]);
   let id = 1;
   for (const [title, panels] of rows) {
     builder.withRow(new dashboard.RowBuilder(title).id(id++));

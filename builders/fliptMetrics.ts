@@ -7,6 +7,8 @@
  * which adds `_total` to counters and the unit to histograms (`ms` → `_milliseconds`, `s` → `_seconds`).
  */
 
+import { RELAY_METRICS } from "../flags-relay/contract";
+
 /** Label values Flipt attaches; `namespace` is Flipt's namespace key, not Kubernetes'. */
 export const FLIPT_LABELS = {
   flag: "flag",
@@ -53,6 +55,28 @@ export const FLIPT_METRICS = {
 /** Families Flipt exports through the Prometheus client's default registry. */
 export const FLIPT_METRIC_FAMILIES = ["grpc_server_", "go_", "process_"] as const;
 
+/**
+ * The flags relay's series (names from flags-relay/contract.ts), with the poll histogram's
+ * `_bucket`/`_sum`/`_count` series, which are what PromQL selects.
+ */
+export const RELAY_SERIES = {
+  ...RELAY_METRICS,
+  pollSecondsBucket: `${RELAY_METRICS.pollSeconds}_bucket`,
+  pollSecondsSum: `${RELAY_METRICS.pollSeconds}_sum`,
+  pollSecondsCount: `${RELAY_METRICS.pollSeconds}_count`,
+} as const;
+
+/**
+ * Labels of the relay's series the alerts and panels group by, as flags-relay/relay.ts writes them
+ * (the contract names the metrics, not their labels).
+ */
+export const RELAY_LABELS = {
+  /** `applied`, `conflict` or `rejected` (OverrideState). */
+  state: "state",
+  /** `<namespace>/<key>`, as `npm run flags -- override --flag` takes it. */
+  flag: "flag",
+} as const;
+
 /** Written by Prometheus itself for every scrape target. */
 export const SCRAPE_METRICS = { up: "up" } as const;
 
@@ -64,6 +88,7 @@ export const KUBE_STATE_METRICS = {
 } as const;
 
 const FLIPT_NAMES: ReadonlySet<string> = new Set(Object.values(FLIPT_METRICS));
+const RELAY_NAMES: ReadonlySet<string> = new Set(Object.values(RELAY_SERIES).filter((name) => name !== RELAY_METRICS.pollSeconds));
 
 /** A series Flipt v1.61 exports (or Prometheus writes for its target): what the dashboard may query. */
 export function isFliptSeries(name: string): boolean {
@@ -74,7 +99,12 @@ export function isFliptSeries(name: string): boolean {
   );
 }
 
-/** What the alert rules may query: Flipt's series plus kube-state-metrics' restart counter. */
+/** A series the flags relay exports (the histogram by its suffixed series, not its base name). */
+export function isRelaySeries(name: string): boolean {
+  return RELAY_NAMES.has(name);
+}
+
+/** What the alert rules may query: Flipt's and the relay's series plus kube-state-metrics'. */
 export function isAlertSeries(name: string): boolean {
-  return isFliptSeries(name) || Object.values<string>(KUBE_STATE_METRICS).includes(name);
+  return isFliptSeries(name) || isRelaySeries(name) || Object.values<string>(KUBE_STATE_METRICS).includes(name);
 }

@@ -1,7 +1,9 @@
+import { RELAY, RELAY_OBJECTS } from "../flags-relay/contract";
 import { Settings } from "../settings/types";
-import { FLIPT_METRICS, KUBE_STATE_METRICS, SCRAPE_METRICS } from "./fliptMetrics";
+import { relayLabels } from "./flagsRelay";
+import { FLIPT_METRICS, KUBE_STATE_METRICS, RELAY_LABELS, RELAY_SERIES, SCRAPE_METRICS } from "./fliptMetrics";
 import { ObjectSpec } from "./kubernetes";
-import { FLIPT, commonLabels, objectNames, selectorLabels } from "./names";
+import { FLIPT, commonLabels, objectNames, relaySelectorLabels, selectorLabels } from "./names";
 
 /** The `job` label of Flipt's series: the Prometheus Operator sets it to the Service's name. */
 export const FLIPT_JOB = objectNames().service;
@@ -9,6 +11,14 @@ export const FLIPT_JOB = objectNames().service;
 /** Matchers that pick one stack's Flipt targets; `namespace` may be a dashboard variable. */
 export function fliptMatchers(namespace: string): string {
   return `namespace="${namespace}", job="${FLIPT_JOB}"`;
+}
+
+/** The `job` label of the flags relay's series (its Service's name). */
+export const RELAY_JOB = RELAY_OBJECTS.service;
+
+/** Matchers that pick one stack's flags relay; `namespace` may be a dashboard variable. */
+export function relayMatchers(namespace: string): string {
+  return `namespace="${namespace}", job="${RELAY_JOB}"`;
 }
 
 const PROM_UNIT_SECONDS: Record<string, number> = { y: 31_536_000, w: 604_800, d: 86_400, h: 3600, m: 60, s: 1, ms: 0.001 };
@@ -49,24 +59,46 @@ function monitoringLabels(settings: Settings): Record<string, string> {
   return { ...commonLabels(settings), ...settings.monitoring.extraLabels };
 }
 
-export function serviceMonitorSpec(settings: Settings): ObjectSpec {
+interface ScrapeTarget {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly selector: Record<string, string>;
+  readonly port: string;
+  readonly path: string;
+}
+
+function scrapeSpec(settings: Settings, target: ScrapeTarget): ObjectSpec {
   return {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "ServiceMonitor",
-    metadata: { name: objectNames().serviceMonitor, namespace: settings.namespace, labels: monitoringLabels(settings) },
+    metadata: { name: target.name, namespace: settings.namespace, labels: target.labels },
     spec: {
-      selector: { matchLabels: selectorLabels(settings) },
+      selector: { matchLabels: target.selector },
       namespaceSelector: { matchNames: [settings.namespace] },
-      endpoints: [
-        {
-          port: FLIPT.httpPortName,
-          path: FLIPT.metricsPath,
-          scheme: "http",
-          interval: settings.monitoring.scrapeInterval,
-        },
-      ],
+      endpoints: [{ port: target.port, path: target.path, scheme: "http", interval: settings.monitoring.scrapeInterval }],
     },
   };
+}
+
+export function serviceMonitorSpec(settings: Settings): ObjectSpec {
+  return scrapeSpec(settings, {
+    name: objectNames().serviceMonitor,
+    labels: monitoringLabels(settings),
+    selector: selectorLabels(settings),
+    port: FLIPT.httpPortName,
+    path: FLIPT.metricsPath,
+  });
+}
+
+/** The relay's ServiceMonitor: Flipt's conventions (interval, operator labels), the relay's Service. */
+export function relayServiceMonitorSpec(settings: Settings): ObjectSpec {
+  return scrapeSpec(settings, {
+    name: RELAY_OBJECTS.serviceMonitor,
+    labels: { ...relayLabels(settings), ...settings.monitoring.extraLabels },
+    selector: relaySelectorLabels(settings),
+    port: RELAY.portName,
+    path: RELAY.metricsPath,
+  });
 }
 
 export type Severity = "critical" | "warning";
@@ -93,7 +125,20 @@ export const ALERTS = {
   latencyHigh: "FliptEvaluationLatencyHigh",
   restarting: "FliptRestarting",
   autoscalerAtMaximum: "FliptAutoscalerAtMaximum",
+  relayDown: "FliptRelayDown",
+  relayUpstreamUnreachable: "FliptRelayUpstreamUnreachable",
+  relayCommitHeldBack: "FliptRelayCommitHeldBack",
+  relayOverrideActive: "FliptRelayOverrideActive",
 } as const;
+
+/** The relay's alerts: only a stack with the relay has them. */
+export const RELAY_ALERTS: readonly string[] = [ALERTS.relayDown, ALERTS.relayUpstreamUnreachable, ALERTS.relayCommitHeldBack, ALERTS.relayOverrideActive];
+
+/** Thresholds of the relay's alerts, in seconds: the Git host unreachable, an override left in place. */
+export const RELAY_UPSTREAM_UNREACHABLE_SECONDS = 600;
+export const RELAY_OVERRIDE_ACTIVE_SECONDS = 3600;
+/** A held-back head stays held back until another commit lands, so a minute only rules out a glitch. */
+export const RELAY_HELD_BACK_FOR = "1m";
 
 /** With autoscaling: the autoscaler has run at its maximum this long, so load beyond it lands on p99. */
 export const AUTOSCALER_AT_MAXIMUM_FOR = "15m";
@@ -191,7 +236,73 @@ export function fliptAlertRules(settings: Settings): RuleGroup[] {
       },
     });
   }
+  if (settings.relay) rules.push(...relayAlertRules(settings));
   return [{ name: `flipt.${ns}`, rules }];
+}
+
+/**
+ * The relay's alerts. A relay that is down exports nothing, so the three on its own series go
+ * quiet with it; FliptRelayDown (absent, as FliptDown) covers that case.
+ */
+function relayAlertRules(settings: Settings): AlertRule[] {
+  const ns = settings.namespace;
+  const target = relayMatchers(ns);
+  const r = RELAY_SERIES;
+  // The thresholds are in the expressions; `for` only rides out a restarting relay's first seconds.
+  const settle = promDuration(scrapeWindowSeconds(settings));
+  const inWords = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600} hour${seconds === 3600 ? "" : "s"}` : `${seconds / 60} minutes`);
+  return [
+    {
+      alert: ALERTS.relayDown,
+      expr: `absent(${SCRAPE_METRICS.up}{${target}} == 1)`,
+      for: "5m",
+      labels: { severity: "warning", namespace: ns },
+      annotations: {
+        summary: `The flags relay in ${ns} is down`,
+        description:
+          `The flags relay in namespace ${ns} has not been scraped successfully for 5 minutes. Running Flipt pods keep serving their last flags, ` +
+          `but no flag change or override reaches them, and a Flipt pod that starts now cannot clone its flags.`,
+      },
+    },
+    {
+      alert: ALERTS.relayUpstreamUnreachable,
+      expr: `time() - max by (namespace) (${r.upstreamLastSuccess}{${target}}) > ${RELAY_UPSTREAM_UNREACHABLE_SECONDS}`,
+      for: settle,
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `The flags relay cannot reach the Git host`,
+        description:
+          `The flags relay in {{ $labels.namespace }} last fetched ${settings.git.ref} from ${settings.git.repository} {{ $value | humanizeDuration }} ago ` +
+          `(threshold ${inWords(RELAY_UPSTREAM_UNREACHABLE_SECONDS)}). Flipt keeps serving the relay's last good commit; new commits do not arrive. ` +
+          `An urgent flag change goes through npm run flags -- override.`,
+      },
+    },
+    {
+      alert: ALERTS.relayCommitHeldBack,
+      expr: `max by (namespace) (${r.heldBack}{${target}}) == 1`,
+      for: RELAY_HELD_BACK_FOR,
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `The flags relay is holding back ${settings.git.ref}'s head`,
+        description:
+          `The head of ${settings.git.ref} fails the flags checks (npm run flags -- lint), so the flags relay in {{ $labels.namespace }} holds it back ` +
+          `and Flipt serves the last good commit. npm run flags -- override --stack ${settings.stack} --status and the relay's log name the commit and its problems; fix ${settings.git.ref} with a revert.`,
+      },
+    },
+    {
+      alert: ALERTS.relayOverrideActive,
+      expr: `time() - max by (namespace, ${RELAY_LABELS.flag}) (${r.overrideStarted}{${target}}) > ${RELAY_OVERRIDE_ACTIVE_SECONDS}`,
+      for: settle,
+      labels: { severity: "warning" },
+      annotations: {
+        summary: `A break-glass flag override has been active for over ${inWords(RELAY_OVERRIDE_ACTIVE_SECONDS)}`,
+        description:
+          `The override of {{ $labels.${RELAY_LABELS.flag} }} in {{ $labels.namespace }} began {{ $value | humanizeDuration }} ago and ${settings.git.ref} does not serve its value yet. ` +
+          `Merge the pull request that makes it permanent (the override then ends by itself), or end it: ` +
+          `npm run flags -- override --stack ${settings.stack} --flag {{ $labels.${RELAY_LABELS.flag} }} --clear.`,
+      },
+    },
+  ];
 }
 
 export function prometheusRuleSpec(settings: Settings): ObjectSpec {
@@ -206,5 +317,6 @@ export function prometheusRuleSpec(settings: Settings): ObjectSpec {
 /** The Prometheus Operator objects, or none when the stack says the cluster has no operator. */
 export function monitoringObjectSpecs(settings: Settings): ObjectSpec[] {
   if (!settings.monitoring.serviceMonitorEnabled) return [];
-  return [serviceMonitorSpec(settings), prometheusRuleSpec(settings)];
+  const relay = settings.relay ? [relayServiceMonitorSpec(settings)] : [];
+  return [serviceMonitorSpec(settings), ...relay, prometheusRuleSpec(settings)];
 }

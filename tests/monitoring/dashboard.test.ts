@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DASHBOARD_VARIABLES, dashboardConfigMapSpec, dashboardJson, dashboardUid, dashboardUrl, fliptDashboard } from "../../builders/dashboard";
-import { FLIPT_METRICS, isAlertSeries, isFliptSeries } from "../../builders/fliptMetrics";
-import { fliptAlertRules } from "../../builders/monitoring";
+import { FLIPT_METRICS, RELAY_SERIES, isAlertSeries, isFliptSeries, isRelaySeries } from "../../builders/fliptMetrics";
+import { ALERTS, RELAY_ALERTS, fliptAlertRules } from "../../builders/monitoring";
 import { parseSettings } from "../../settings/parse";
 import { readStackConfig } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
@@ -14,6 +14,26 @@ function stackSettings(stack: string, values: Record<string, unknown> = {}): Set
 }
 
 const STACKS = ["dev", "prod"] as const;
+
+const RELAY_ROW = "Flags relay";
+/** The relay row's panels, in order, and the series each is built on. */
+const RELAY_PANELS: [string, string[]][] = [
+  ["Since last upstream fetch", [RELAY_SERIES.upstreamLastSuccess]],
+  ["Upstream up", [RELAY_SERIES.upstreamUp]],
+  ["Head held back", [RELAY_SERIES.heldBack]],
+  ["Commits held back", [RELAY_SERIES.heldBackTotal]],
+  ["Overrides by state", [RELAY_SERIES.overrides]],
+  ["Relay poll duration", [RELAY_SERIES.pollSecondsSum, RELAY_SERIES.pollSecondsCount, RELAY_SERIES.pollSecondsBucket]],
+];
+
+/** The panels between a row and the next one (the dashboard's rows are expanded, so their panels follow them). */
+function panelsInRow(model: ReturnType<typeof fliptDashboard>, title: string) {
+  const panels = model.panels ?? [];
+  const start = panels.findIndex((p) => p.type === "row" && p.title === title);
+  if (start < 0) return [];
+  const end = panels.findIndex((p, i) => i > start && p.type === "row");
+  return panels.slice(start + 1, end < 0 ? undefined : end);
+}
 
 describe.each(STACKS)("dashboard model of %s", (stack) => {
   const settings = stackSettings(stack);
@@ -28,12 +48,25 @@ describe.each(STACKS)("dashboard model of %s", (stack) => {
     }
   });
 
-  it("queries only series Flipt v1.61 exports (or `up`)", () => {
-    const used = new Set(queries.flatMap((q) => metricNames(q.expr)));
-    expect([...used].filter((name) => !isFliptSeries(name))).toEqual([]);
+  it("queries only series Flipt v1.61 exports (or `up`), and the relay's in the relay's row", () => {
+    const relayPanels = new Set(panelsInRow(model, RELAY_ROW).map((p) => p.title));
+    const used = (inRelayRow: boolean) =>
+      new Set(queries.filter((q) => relayPanels.has(q.panel) === inRelayRow).flatMap((q) => metricNames(q.expr)));
+    expect([...used(false)].filter((name) => !isFliptSeries(name))).toEqual([]);
+    expect([...used(true)].filter((name) => !isRelaySeries(name))).toEqual([]);
     // The extractor found the metrics, not nothing.
-    expect(used).toContain(FLIPT_METRICS.evaluationRequests);
-    expect(used).toContain(FLIPT_METRICS.gitSyncLastTime);
+    expect(used(false)).toContain(FLIPT_METRICS.evaluationRequests);
+    expect(used(false)).toContain(FLIPT_METRICS.gitSyncLastTime);
+    expect(used(true)).toContain(RELAY_SERIES.upstreamLastSuccess);
+  });
+
+  it("has the flags relay's row (the stack runs the relay), reading the relay's job", () => {
+    expect(settings.relay).toBeDefined();
+    const panels = panelsInRow(model, RELAY_ROW);
+    expect(panels.map((p) => p.title)).toEqual(RELAY_PANELS.map(([title]) => title));
+    for (const q of queries.filter((q) => panels.some((p) => p.title === q.panel))) {
+      expect(q.expr, q.panel).toContain('namespace="$namespace", job="flags-relay"');
+    }
   });
 
   it("defines every template variable it uses, and uses each one it defines", () => {
@@ -68,6 +101,7 @@ describe.each(STACKS)("dashboard model of %s", (stack) => {
     ["Restarts", [FLIPT_METRICS.processStartTime]],
     ["Memory", [FLIPT_METRICS.processResidentMemory]],
     ["CPU", [FLIPT_METRICS.processCpuSeconds]],
+    ...RELAY_PANELS,
   ])("has the panel %s, built on %j", (title, metrics) => {
     const used = queries.filter((q) => q.panel === title).flatMap((q) => metricNames(q.expr));
     expect(used).toEqual(expect.arrayContaining(metrics));
@@ -102,6 +136,23 @@ describe.each(STACKS)("dashboard model of %s", (stack) => {
   });
 });
 
+describe("the dashboard's flags relay row", () => {
+  it("is left out when the stack has no relay (flagsRelay false, and review stacks)", () => {
+    for (const settings of [stackSettings("dev", { flagsRelay: false }), stackSettings("pr-7")]) {
+      expect(settings.relay).toBeUndefined();
+      const model = fliptDashboard(settings);
+      expect((model.panels ?? []).map((p) => p.title)).not.toContain(RELAY_ROW);
+      expect(dashboardQueries(model).flatMap((q) => metricNames(q.expr)).filter(isRelaySeries)).toEqual([]);
+    }
+  });
+
+  it("turns the fetch age red after three relay polls plus two scrapes", () => {
+    const model = fliptDashboard(stackSettings("dev", { flagsRelayPollInterval: "20s", serviceMonitorInterval: "15s" }));
+    const age = panelsOf(model).find((p) => p.title === "Since last upstream fetch") as { fieldConfig?: { defaults?: { thresholds?: { steps?: { value: number | null }[] } } } };
+    expect(age.fieldConfig?.defaults?.thresholds?.steps?.map((s) => s.value)).toEqual([null, 3 * 20 + 2 * 15]);
+  });
+});
+
 describe("dashboard identity and delivery", () => {
   it.each([
     ["flipt-dev", "flipt-dev"],
@@ -133,10 +184,29 @@ describe("dashboard identity and delivery", () => {
 describe("alert rules", () => {
   const rules = fliptAlertRules(stackSettings("dev")).flatMap((g) => g.rules);
 
-  it("query only Flipt's series, `up` and kube-state-metrics' restart counter", () => {
+  it("query only Flipt's and the relay's series, `up` and kube-state-metrics' restart counter", () => {
     const used = rules.flatMap((r) => metricNames(r.expr));
     expect(used.filter((name) => !isAlertSeries(name))).toEqual([]);
     expect(used).toContain("kube_pod_container_status_restarts_total");
+  });
+
+  it("select the relay's series by the relay's job, and Flipt's by Flipt's", () => {
+    for (const rule of rules) {
+      const relaySeries = metricNames(rule.expr).some(isRelaySeries);
+      if (relaySeries || rule.alert === ALERTS.relayDown) expect(rule.expr, rule.alert).toContain('namespace="flipt-dev", job="flags-relay"');
+      else expect(rule.expr, rule.alert).not.toContain("flags-relay");
+    }
+    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining([...RELAY_ALERTS]));
+  });
+
+  it.each([
+    [ALERTS.relayUpstreamUnreachable, /\) > 600$/, "2m"],
+    [ALERTS.relayCommitHeldBack, /\) == 1$/, "1m"],
+    [ALERTS.relayOverrideActive, /max by \(namespace, flag\) .*\) > 3600$/, "2m"],
+  ])("%s fires past its threshold (%s), after %s", (alert, expr, forDuration) => {
+    const rule = rules.find((r) => r.alert === alert)!;
+    expect(rule.expr).toMatch(expr);
+    expect(rule.for).toBe(forDuration);
   });
 
   it("each have a severity, a summary and a description", () => {

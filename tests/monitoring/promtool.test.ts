@@ -5,7 +5,7 @@
 import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { fliptDashboard } from "../../builders/dashboard";
-import { ALERTS, RuleGroup } from "../../builders/monitoring";
+import { ALERTS, RELAY_ALERTS, RuleGroup } from "../../builders/monitoring";
 import { parseSettings } from "../../settings/parse";
 import { placeholderSecret, readStackConfig } from "../../settings/stackFiles";
 import { renderStack } from "../../scripts/lib/renderedStack";
@@ -48,6 +48,8 @@ describe.skipIf(!bin)(`promtool (${bin ?? PROMTOOL_MISSING})`, () => {
   });
 
   const target = `namespace="${NS}", job="flipt", pod="flipt-a"`;
+  const relay = `namespace="${NS}", job="flags-relay", pod="flags-relay-a"`;
+  const OLD_OVERRIDE = "platform/kill_switches--gate--control_api";
   const latencyBuckets = (counts: Record<string, string>) =>
     Object.entries(counts).map(([le, values]) => ({ series: `flipt_evaluations_latency_milliseconds_bucket{${target}, le="${le}"}`, values }));
 
@@ -91,6 +93,34 @@ describe.skipIf(!bin)(`promtool (${bin ?? PROMTOOL_MISSING})`, () => {
       series: [{ series: `kube_pod_container_status_restarts_total{namespace="${NS}", pod="flipt-a", container="flipt"}`, values: "0+0.1x70" }] },
     { alert: ALERTS.restarting, when: "the container restarted once", at: "60m", labels: undefined,
       series: [{ series: `kube_pod_container_status_restarts_total{namespace="${NS}", pod="flipt-a", container="flipt"}`, values: "0x30 1x40" }] },
+    // The flags relay (dev runs it). Its timestamps are Unix seconds of promtool's clock, which starts at 0.
+    { alert: ALERTS.relayDown, when: "the relay's target is down", at: "6m", labels: { severity: "warning", namespace: NS },
+      series: [{ series: `up{${relay}}`, values: "0x10" }, { series: `up{${target}}`, values: "1x10" }] },
+    { alert: ALERTS.relayDown, when: "the relay's target is gone", at: "6m", labels: { severity: "warning", namespace: NS },
+      series: [{ series: `up{${target}}`, values: "1x10" }] },
+    { alert: ALERTS.relayDown, when: "the relay is up", at: "6m", labels: undefined,
+      series: [{ series: `up{${relay}}`, values: "1x10" }] },
+    { alert: ALERTS.relayUpstreamUnreachable, when: "the last fetch succeeded at 0 and none since", at: "14m", labels: { severity: "warning", namespace: NS },
+      series: [{ series: `flags_relay_upstream_last_success_timestamp_seconds{${relay}}`, values: "0x20" }] },
+    { alert: ALERTS.relayUpstreamUnreachable, when: "fetches succeed every minute", at: "14m", labels: undefined,
+      series: [{ series: `flags_relay_upstream_last_success_timestamp_seconds{${relay}}`, values: "0+60x20" }] },
+    { alert: ALERTS.relayUpstreamUnreachable, when: "the Git host has been unreachable for 9 minutes", at: "14m", labels: undefined,
+      series: [{ series: `flags_relay_upstream_last_success_timestamp_seconds{${relay}}`, values: "0+60x5 300x15" }] },
+    { alert: ALERTS.relayCommitHeldBack, when: "the head is held back", at: "5m", labels: { severity: "warning", namespace: NS },
+      series: [{ series: `flags_relay_commit_held_back{${relay}}`, values: "0 1x10" }] },
+    { alert: ALERTS.relayCommitHeldBack, when: "a fix lands within the minute", at: "5m", labels: undefined,
+      series: [{ series: `flags_relay_commit_held_back{${relay}}`, values: "0 0 1 0x8" }] },
+    { alert: ALERTS.relayCommitHeldBack, when: "every commit passes", at: "5m", labels: undefined,
+      series: [{ series: `flags_relay_commit_held_back{${relay}}`, values: "0x10" }] },
+    { alert: ALERTS.relayOverrideActive, when: "an override began at 0 and one at 30m", at: "65m", labels: { severity: "warning", namespace: NS, flag: OLD_OVERRIDE },
+      series: [
+        { series: `flags_relay_override_started_timestamp_seconds{${relay}, flag="${OLD_OVERRIDE}"}`, values: "0x80" },
+        { series: `flags_relay_override_started_timestamp_seconds{${relay}, flag="platform/kill_switches--gate--connector_proxy"}`, values: "_x30 1800x50" },
+      ] },
+    { alert: ALERTS.relayOverrideActive, when: "an override began 50 minutes ago", at: "65m", labels: undefined,
+      series: [{ series: `flags_relay_override_started_timestamp_seconds{${relay}, flag="${OLD_OVERRIDE}"}`, values: "_x15 900x65" }] },
+    { alert: ALERTS.relayOverrideActive, when: "an override ended (merged) after 50 minutes", at: "65m", labels: undefined,
+      series: [{ series: `flags_relay_override_started_timestamp_seconds{${relay}, flag="${OLD_OVERRIDE}"}`, values: "0x50" }] },
   ];
 
   const cases = CASES.map((c) => ({ ...c, outcome: c.labels ? `fires at ${c.at}` : `stays quiet at ${c.at}` }));
@@ -119,6 +149,11 @@ describe.skipIf(!bin)(`promtool (${bin ?? PROMTOOL_MISSING})`, () => {
 
   it("dev (no autoscaling) has no autoscaler alert", () => {
     expect(renderedRuleGroups("dev").flatMap((g) => g.rules).map((r) => r.alert)).not.toContain(ALERTS.autoscalerAtMaximum);
+  });
+  it("a review stack (no relay) has none of the relay's alerts", () => {
+    const alerts = renderedRuleGroups("pr-1").flatMap((g) => g.rules).map((r) => r.alert);
+    expect(alerts).toContain(ALERTS.down);
+    expect(alerts.filter((a) => RELAY_ALERTS.includes(a))).toEqual([]);
   });
   it.each(cases)("$alert: $when → $outcome", ({ alert, at, labels, series }) => {
     // Annotations are checked by `check rules` above; here only whether and with which labels an alert fires.

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ALERTS } from "../../builders/monitoring";
+import { ALERTS, RELAY_ALERTS } from "../../builders/monitoring";
 import { ProgramRun, RecordedResource, byType, isSecretPath, k8sObject, runProgram } from "./harness";
 import { readStack } from "../../settings/stackFiles";
 
@@ -67,10 +67,10 @@ function sidecarConfigMap(r: ProgramRun): RecordedResource | undefined {
 }
 
 describe.each([
-  { key: "dev", namespace: "flipt-dev" },
-  { key: "prod", namespace: "flipt-prod" },
-  { key: "review", namespace: "flipt-pr-123" },
-] as const)("monitoring of $key", ({ key, namespace }) => {
+  { key: "dev", namespace: "flipt-dev", relay: true },
+  { key: "prod", namespace: "flipt-prod", relay: true },
+  { key: "review", namespace: "flipt-pr-123", relay: false },
+] as const)("monitoring of $key", ({ key, namespace, relay }) => {
   it("selects Flipt's Service with the ServiceMonitor: its labels, its namespace, its port named http, /metrics", () => {
     const monitor = k8sObject(run(key), "ServiceMonitor", "flipt").inputs;
     const service = k8sObject(run(key), "Service", "flipt").inputs;
@@ -98,18 +98,26 @@ describe.each([
     }
   });
 
-  it("defines the alerts in Flipt's namespace: five, and the autoscaler's where the stack autoscales", () => {
+  it("defines the alerts in Flipt's namespace: five, the autoscaler's where the stack autoscales, the relay's four where it runs the relay", () => {
     const rule = k8sObject(run(key), "PrometheusRule", "flipt").inputs;
     expect(rule.metadata.namespace).toBe(namespace);
     const alerts = rule.spec.groups.flatMap((g: { rules: { alert: string }[] }) => g.rules.map((r) => r.alert));
     const autoscaled = byType(run(key), "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").length > 0;
-    const expected = Object.values(ALERTS).filter((a) => autoscaled || a !== ALERTS.autoscalerAtMaximum);
+    const expected = Object.values(ALERTS)
+      .filter((a) => autoscaled || a !== ALERTS.autoscalerAtMaximum)
+      .filter((a) => relay || !RELAY_ALERTS.includes(a));
     expect(alerts.sort()).toEqual(expected.sort());
-    // kube-state-metrics' series (restarts, the autoscaler's) carry no job="flipt"; Flipt's own do.
+    // kube-state-metrics' series (restarts, the autoscaler's) carry no job label; Flipt's carry job="flipt", the relay's job="flags-relay".
     const fromKubeStateMetrics: string[] = [ALERTS.restarting, ALERTS.autoscalerAtMaximum];
     for (const r of rule.spec.groups[0].rules as { alert: string; expr: string }[]) {
-      expect(r.expr).toContain(fromKubeStateMetrics.includes(r.alert) ? `namespace="${namespace}"` : `namespace="${namespace}", job="flipt"`);
+      const job = RELAY_ALERTS.includes(r.alert) ? `, job="flags-relay"` : fromKubeStateMetrics.includes(r.alert) ? "" : `, job="flipt"`;
+      expect(r.expr, r.alert).toContain(`namespace="${namespace}"${job}`);
     }
+  });
+
+  it(`has Flipt's ServiceMonitor${relay ? " and the relay's" : " only (no relay)"}`, () => {
+    const monitors = byType(run(key), SERVICE_MONITOR).map((m) => m.inputs.metadata.name);
+    expect(monitors.sort()).toEqual(relay ? ["flags-relay", "flipt"] : ["flipt"]);
   });
 
   it("exports the dashboard UID", () => {
@@ -117,9 +125,30 @@ describe.each([
   });
 });
 
+describe.each([
+  { key: "dev", namespace: "flipt-dev" },
+  { key: "prod", namespace: "flipt-prod" },
+] as const)("the flags relay's ServiceMonitor in $key", ({ key, namespace }) => {
+  it("selects the relay's Service by its labels, in its namespace, port http, /metrics, at Flipt's interval and with the operator's labels", () => {
+    const monitor = k8sObject(run(key), "ServiceMonitor", "flags-relay").inputs;
+    const service = k8sObject(run(key), "Service", "flags-relay").inputs;
+    expect(monitor.metadata.namespace).toBe(namespace);
+    expect(monitor.spec.namespaceSelector).toEqual({ matchNames: [namespace] });
+    expect(monitor.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "flags-relay", "app.kubernetes.io/instance": namespace });
+    expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(monitor.spec.endpoints).toHaveLength(1);
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(monitor.spec.endpoints[0].port);
+    expect(monitor.spec.endpoints[0]).toMatchObject({ port: "http", path: "/metrics", interval: "30s" });
+    expect(monitor.metadata.labels).toMatchObject({ release: "kube-prometheus-stack", "app.kubernetes.io/name": "flags-relay" });
+  });
+});
+
 describe("sidecar delivery (no grafanaUrl)", () => {
-  it.each(["dev", "review"] as const)("%s: a ConfigMap for the sidecar in the monitoring namespace, and nothing for Grafana's API", (key) => {
-    expect(monitoringChildren(run(key))).toEqual([CONFIG_MAP, PROMETHEUS_RULE, SERVICE_MONITOR]);
+  it.each([
+    ["dev", [SERVICE_MONITOR, SERVICE_MONITOR]],
+    ["review", [SERVICE_MONITOR]],
+  ] as const)("%s: a ConfigMap for the sidecar in the monitoring namespace, and nothing for Grafana's API", (key, monitors) => {
+    expect(monitoringChildren(run(key))).toEqual([CONFIG_MAP, PROMETHEUS_RULE, ...monitors]);
     const configMap = sidecarConfigMap(run(key))!.inputs;
     expect(configMap.metadata.namespace).toBe("monitoring");
     expect(configMap.metadata.labels).toMatchObject({ grafana_dashboard: "1" });
@@ -143,7 +172,8 @@ describe("API delivery (grafanaUrl and grafanaToken)", () => {
     ["devApi", "https://g.example", "flipt-dev"],
   ] as const)("%s: a Grafana provider, Folder and Dashboard, and no sidecar ConfigMap", (key, url, uid) => {
     const r = run(key);
-    expect(monitoringChildren(r)).toEqual([DASHBOARD, FOLDER, PROMETHEUS_RULE, SERVICE_MONITOR, GRAFANA_PROVIDER].sort());
+    // Both run the relay: Flipt's ServiceMonitor and the relay's.
+    expect(monitoringChildren(r)).toEqual([DASHBOARD, FOLDER, PROMETHEUS_RULE, SERVICE_MONITOR, SERVICE_MONITOR, GRAFANA_PROVIDER].sort());
     expect(sidecarConfigMap(r)).toBeUndefined();
     const provider = byType(r, GRAFANA_PROVIDER)[0];
     expect(provider.inputs.url).toBe(url);
@@ -172,10 +202,13 @@ describe("configuration", () => {
     expect(byType(run("devNoOperator"), PROMETHEUS_RULE)).toEqual([]);
   });
 
-  it("takes the scrape interval, extra labels and alert thresholds from config", () => {
+  it("takes the scrape interval, extra labels (the relay's ServiceMonitor too) and alert thresholds from config", () => {
     const monitor = k8sObject(run("devCustom"), "ServiceMonitor", "flipt").inputs;
     expect(monitor.spec.endpoints[0].interval).toBe("15s");
     expect(monitor.metadata.labels).toMatchObject({ release: "prom", team: "platform", "app.kubernetes.io/name": "flipt" });
+    const relayMonitor = k8sObject(run("devCustom"), "ServiceMonitor", "flags-relay").inputs;
+    expect(relayMonitor.spec.endpoints[0].interval).toBe("15s");
+    expect(relayMonitor.metadata.labels).toMatchObject({ release: "prom", team: "platform", "app.kubernetes.io/name": "flags-relay" });
     const rules = k8sObject(run("devCustom"), "PrometheusRule", "flipt").inputs.spec.groups[0].rules;
     expect(rules.find((r: { alert: string }) => r.alert === ALERTS.latencyHigh).expr).toMatch(/ > 80$/);
   });
