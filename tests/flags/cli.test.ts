@@ -8,7 +8,7 @@ afterAll(removeTempDirs);
 describe("flags CLI user errors: one line, exit 1, no stack trace", () => {
   const missing = path.join(tempDir(), "missing");
   it.each([
-    [["frobnicate"], 'flags frobnicate: unknown command "frobnicate"; expected one of migrate, lint, stale, new, diff, promote, mirror (see --help)'],
+    [["frobnicate"], 'flags frobnicate: unknown command "frobnicate"; expected one of migrate, lint, stale, new, diff, promote, mirror, override (see --help)'],
     [["diff", "--format", "html"], 'flags diff: --format: expected one of text, markdown, json, found "html"'],
     [["diff", "--base", "no-such-ref"], "flags diff: --base no-such-ref: not a commit in"],
     [["promote", "--from", "dev"], "flags promote: missing --to (see --help)"],
