@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import { RELAY, RELAY_ENV, RELAY_OBJECTS, relayArgumentList, relayRepositoryName } from "../flags-relay/contract";
 import { RelaySettings, Settings } from "../settings/types";
-import { EnvVar, fromSecret } from "./fliptConfig";
+import { EnvVar } from "./fliptConfig";
 import { ObjectSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./kubernetes";
 import { FLIPT, SECRET_KEYS, commonLabels, objectNames, relaySelectorLabels, selectorLabels } from "./names";
 
@@ -116,10 +116,10 @@ function claimSpec(settings: Settings, relay: RelaySettings): ObjectSpec {
 /** The relay's environment: the kind of Git authentication and the credential from the stack's Git Secret. */
 export function relayEnvironment(settings: Settings): EnvVar[] {
   const { git } = settings;
-  const secret = objectNames().gitSecret;
   const env: EnvVar[] = [{ name: RELAY_ENV.gitAuth, value: git.auth }];
-  if (git.auth === "basic") env.push(fromSecret(RELAY_ENV.gitUsername, secret, SECRET_KEYS.gitUsername));
-  if (git.auth === "basic" || git.auth === "token") env.push(fromSecret(RELAY_ENV.gitCredential, secret, SECRET_KEYS.gitCredential));
+  // Files from the mounted Git Secret rather than variables: nothing that dumps the environment shows the credential.
+  if (git.auth === "basic") env.push({ name: RELAY_ENV.gitUsernameFile, value: `${RELAY.gitSecretDir}/${SECRET_KEYS.gitUsername}` });
+  if (git.auth === "basic" || git.auth === "token") env.push({ name: RELAY_ENV.gitCredentialFile, value: `${RELAY.gitSecretDir}/${SECRET_KEYS.gitCredential}` });
   if (git.auth === "ssh") {
     env.push(
       { name: RELAY_ENV.sshKeyFile, value: `${RELAY.sshDir}/${SSH_KEY_FILE}` },
@@ -143,6 +143,11 @@ function relayVolumesAndMounts(settings: Settings) {
     { name: "data", mountPath: RELAY.dataDir },
     { name: "tmp", mountPath: RELAY.tmpDir },
   ];
+  if (settings.git.auth === "basic" || settings.git.auth === "token") {
+    const keys = settings.git.auth === "basic" ? [SECRET_KEYS.gitUsername, SECRET_KEYS.gitCredential] : [SECRET_KEYS.gitCredential];
+    volumes.push({ name: "git", secret: { secretName: objectNames().gitSecret, defaultMode: 0o400, items: keys.map((key) => ({ key, path: key })) } });
+    mounts.push({ name: "git", mountPath: RELAY.gitSecretDir, readOnly: true });
+  }
   if (settings.git.auth === "ssh") {
     // The key from the stack's Git Secret (owner-read only), known_hosts from Flipt's ConfigMap.
     volumes.push({
@@ -175,7 +180,7 @@ function relayContainer(settings: Settings, relay: RelaySettings, mounts: Record
     namespace: settings.namespace,
   });
   return {
-    name: "node",
+    name: RELAY.name,
     image: relay.image,
     imagePullPolicy: "IfNotPresent",
     command: ["node", `${RELAY.programDir}/${RELAY.programFile}`, ...args],

@@ -25,6 +25,8 @@ export const RELAY = {
   tmpDir: "/tmp",
   /** The ssh key and known_hosts (gitAuth=ssh) are mounted here from the stack's Git Secret and Flipt's ConfigMap. */
   sshDir: "/etc/flags-relay/ssh",
+  /** The stack's Git Secret (gitAuth basic or token) is mounted here: the credential is read from a file, never from the environment. */
+  gitSecretDir: "/etc/flags-relay/git",
   /** The `node` user of the official Node.js image. */
   uid: 1000,
   gid: 1000,
@@ -146,8 +148,9 @@ export const RELAY_METRICS = {
 /** Environment variables of the relay container (the Git credential comes from the stack's Git Secret). */
 export const RELAY_ENV = {
   gitAuth: "FLAGS_RELAY_GIT_AUTH",
-  gitUsername: "FLAGS_RELAY_GIT_USERNAME",
-  gitCredential: "FLAGS_RELAY_GIT_CREDENTIAL",
+  /** Files (basic: user name and password; token: the token), from the mounted Git Secret. */
+  gitUsernameFile: "FLAGS_RELAY_GIT_USERNAME_FILE",
+  gitCredentialFile: "FLAGS_RELAY_GIT_CREDENTIAL_FILE",
   /** ssh: the private key file and known_hosts file. */
   sshKeyFile: "FLAGS_RELAY_SSH_KEY_FILE",
   sshKnownHostsFile: "FLAGS_RELAY_SSH_KNOWN_HOSTS_FILE",

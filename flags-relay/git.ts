@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import * as fs from "node:fs";
 import { RELAY, RELAY_ENV } from "./contract";
 
 /** One git command's outcome. */
@@ -44,18 +45,21 @@ export async function gitOk(args: readonly string[], options: Parameters<typeof 
 
 /**
  * How the relay authenticates to upstream, from its container's environment (the stack's Git
- * Secret): an extra HTTP header for basic and token, ssh's key and known hosts for ssh. The
- * credential goes through git's environment only: never into a URL, a config file or a log line.
+ * Secret, mounted as files): an extra HTTP header for basic and token, ssh's key and known hosts
+ * for ssh. The credential goes to git through its environment only: never into a URL, a config
+ * file or a log line.
  */
 export function upstreamAuthEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const auth = env[RELAY_ENV.gitAuth] ?? "none";
-  const credential = env[RELAY_ENV.gitCredential] ?? "";
+  // Read at every fetch: a rotated Secret reaches the mounted files without a restart.
+  const read = (name: string) => (env[name] ? fs.readFileSync(env[name]!, "utf8").trim() : "");
+  const credential = auth === "basic" || auth === "token" ? read(RELAY_ENV.gitCredentialFile) : "";
   const header = (value: string): NodeJS.ProcessEnv => ({ GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraHeader", GIT_CONFIG_VALUE_0: value });
   switch (auth) {
     case "none":
       return {};
     case "basic":
-      return header(`Authorization: Basic ${Buffer.from(`${env[RELAY_ENV.gitUsername] ?? ""}:${credential}`).toString("base64")}`);
+      return header(`Authorization: Basic ${Buffer.from(`${read(RELAY_ENV.gitUsernameFile)}:${credential}`).toString("base64")}`);
     case "token":
       return header(`Authorization: Bearer ${credential}`);
     case "ssh": {

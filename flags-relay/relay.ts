@@ -77,7 +77,8 @@ export class Relay {
     // What the volume says until the first poll: a held-back head stays alerted across a restart.
     this.metrics.set(RELAY_METRICS.heldBack, this.state.heldBack ? 1 : 0);
     this.metrics.set(RELAY_METRICS.upstreamUp, 0);
-    if (this.state.lastFetchSuccess) this.metrics.set(RELAY_METRICS.upstreamLastSuccess, Math.floor(Date.parse(this.state.lastFetchSuccess) / 1000));
+    // 0 before any successful fetch, so "no fetch for 10 minutes" also fires for a relay that never reached upstream.
+    this.metrics.set(RELAY_METRICS.upstreamLastSuccess, this.state.lastFetchSuccess ? Math.floor(Date.parse(this.state.lastFetchSuccess) / 1000) : 0);
   }
 
   /** True once there is a served commit (from upstream, or on the volume from before a restart). */

@@ -10,16 +10,24 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { RELAY, RELAY_OBJECTS } from "../../flags-relay/contract";
 import type { EnvVar } from "../../builders/fliptConfig";
-import { containerEnvironment, type RenderedFlipt, type SecretValues } from "./fliptProcess";
+import { containerEnvironment, fillPlaceholders, type RenderedFlipt, type SecretValues } from "./fliptProcess";
 import type { RenderedFile } from "./renderedStack";
 import { freePort, type ManagedProcess, type Supervisor, waitFor } from "./processes";
 
 type StackObject = { kind: string; metadata: { name: string }; [k: string]: any };
 
 /** The parts of a stack's objects that decide how the relay runs. */
+/** A Secret's keys the pod gets as files under a mount path. */
+interface SecretFiles {
+  readonly mountPath: string;
+  readonly secret: string;
+  readonly items: readonly { key: string; path: string }[];
+}
+
 export interface RenderedRelay {
   readonly command: readonly string[];
   readonly env: readonly EnvVar[];
+  readonly secretFiles: readonly SecretFiles[];
   readonly program: string;
   readonly secrets: RenderedFlipt["secrets"];
 }
@@ -29,10 +37,17 @@ function relayFromObjects(objects: readonly StackObject[]): RenderedRelay | unde
   if (!deployment) return undefined;
   const program = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === RELAY_OBJECTS.program);
   if (!program) throw new Error(`the stack has a ${RELAY_OBJECTS.deployment} Deployment but no ConfigMap ${RELAY_OBJECTS.program}`);
-  const [container] = deployment.spec.template.spec.containers;
+  const pod = deployment.spec.template.spec;
+  const [container] = pod.containers;
   const secrets = new Map<string, Record<string, string>>();
   for (const o of objects) if (o.kind === "Secret") secrets.set(o.metadata.name, o.stringData ?? {});
-  return { command: container.command, env: container.env ?? [], program: program.data[RELAY.programFile], secrets };
+  const secretFiles: SecretFiles[] = [];
+  for (const mount of container.volumeMounts ?? []) {
+    const volume = (pod.volumes ?? []).find((v: { name: string }) => v.name === mount.name);
+    const sources = volume?.secret ? [{ secret: { name: volume.secret.secretName, items: volume.secret.items } }] : (volume?.projected?.sources ?? []);
+    for (const source of sources) if (source.secret) secretFiles.push({ mountPath: mount.mountPath, secret: source.secret.name, items: source.secret.items ?? [] });
+  }
+  return { command: container.command, env: container.env ?? [], secretFiles, program: program.data[RELAY.programFile], secrets };
 }
 
 /** From render's files; undefined when the stack has no relay. */
@@ -126,10 +141,28 @@ export class LocalRelay {
     if (this.current?.running) throw new Error("the relay is already running");
     if (this.port === 0) this.port = this.options.port ?? (await freePort());
     const { rendered, secretValues, api, supervisor } = this.options;
+    // The Secret volumes' files, written where the pod would have them mounted (under this run's directory).
+    const mounts = new Map<string, string>();
+    for (const files of rendered.secretFiles) {
+      const local = path.join(path.dirname(this.options.dataDir), "mounts", files.mountPath);
+      fs.mkdirSync(local, { recursive: true, mode: 0o700 });
+      const data = rendered.secrets.get(files.secret) ?? {};
+      for (const item of files.items) {
+        const target = path.join(local, item.path);
+        fs.rmSync(target, { force: true }); // owner-read only: replaced, not rewritten, at a restart
+        fs.writeFileSync(target, fillPlaceholders(data[item.key] ?? "", secretValues), { mode: 0o400 });
+      }
+      mounts.set(files.mountPath, local);
+    }
+    const inMount = (value: string) => {
+      for (const [podPath, local] of mounts) if (value.startsWith(`${podPath}/`)) return path.join(local, value.slice(podPath.length));
+      return value;
+    };
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
+      ...Object.fromEntries(Object.entries(containerEnvironment(rendered.env, rendered.secrets, secretValues)).map(([k, v]) => [k, inMount(v)])),
+      // The pod's HOME is its emptyDir /tmp; here, the run's directory.
       HOME: path.dirname(this.options.dataDir),
-      ...containerEnvironment(rendered.env, rendered.secrets, secretValues),
     };
     if (api) {
       const server = new URL(api.server);

@@ -128,7 +128,7 @@ describe("the relay's Deployment", () => {
 
   it("tells the relay the stack's upstream, ref, directory, repository name, poll interval, volume, address and namespace", () => {
     const settings = settingsFor("prod", { flagsRelayPollInterval: "7s" });
-    expect(relayContainer(settings)).toMatchObject({ name: "node", image: "node:24.11.1-bookworm" });
+    expect(relayContainer(settings)).toMatchObject({ name: "flags-relay", image: "node:24.11.1-bookworm" });
     expect(relayContainer(settings).command).toEqual([
       "node",
       "/opt/flags-relay/flags-relay.mjs",
@@ -155,18 +155,21 @@ describe("the relay's Deployment", () => {
     });
   });
 
-  it("mounts exactly the program (read-only), its volume and a /tmp emptyDir", () => {
+  it("mounts exactly the program (read-only), its volume, a /tmp emptyDir and the Git Secret's keys (read-only, owner-read)", () => {
     const pod = relayPod(settingsFor("dev"));
     expect(pod.volumes).toEqual([
       { name: "program", configMap: { name: "flags-relay-program", items: [{ key: "flags-relay.mjs", path: "flags-relay.mjs" }] } },
       { name: "data", persistentVolumeClaim: { claimName: "flags-relay" } },
       { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+      { name: "git", secret: { secretName: "flipt-git", defaultMode: 0o400, items: [{ key: "username", path: "username" }, { key: "credential", path: "credential" }] } },
     ]);
     expect(pod.containers[0].volumeMounts).toEqual([
       { name: "program", mountPath: "/opt/flags-relay", readOnly: true },
       { name: "data", mountPath: "/var/lib/flags-relay" },
       { name: "tmp", mountPath: "/tmp" },
+      { name: "git", mountPath: "/etc/flags-relay/git", readOnly: true },
     ]);
+    expect(relayPod(settingsFor("dev", { gitAuth: "none" })).volumes.map((v: any) => v.name)).toEqual(["program", "data", "tmp"]);
   });
 
   it("serves http on 8080, live on /healthz, ready on /ready, with a startup probe that waits out a slow first clone", () => {
@@ -185,18 +188,19 @@ describe("the relay's Deployment", () => {
 });
 
 describe("the relay's Git credential", () => {
-  const fromGitSecret = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: "flipt-git", key } } });
+  // Files of the mounted Git Secret, not variables: nothing that prints the environment shows the credential.
+  const fromGitSecret = (name: string, key: string) => ({ name, value: `/etc/flags-relay/git/${key}` });
 
   it.each([
     ["basic", { gitUsername: "x-access-token" }, [
       { name: "FLAGS_RELAY_GIT_AUTH", value: "basic" },
-      fromGitSecret("FLAGS_RELAY_GIT_USERNAME", "username"),
-      fromGitSecret("FLAGS_RELAY_GIT_CREDENTIAL", "credential"),
+      fromGitSecret("FLAGS_RELAY_GIT_USERNAME_FILE", "username"),
+      fromGitSecret("FLAGS_RELAY_GIT_CREDENTIAL_FILE", "credential"),
       { name: "HOME", value: "/tmp" },
     ]],
     ["token", {}, [
       { name: "FLAGS_RELAY_GIT_AUTH", value: "token" },
-      fromGitSecret("FLAGS_RELAY_GIT_CREDENTIAL", "credential"),
+      fromGitSecret("FLAGS_RELAY_GIT_CREDENTIAL_FILE", "credential"),
       { name: "HOME", value: "/tmp" },
     ]],
     ["none", {}, [{ name: "FLAGS_RELAY_GIT_AUTH", value: "none" }, { name: "HOME", value: "/tmp" }]],
