@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readStack } from "../../settings/stackFiles";
 import { Settings } from "../../settings/types";
-import { renderStack } from "./renderedStack";
+import { renderSettings } from "./renderedStack";
+import { LocalRelay, renderedRelay } from "./localRelay";
 import { ENVIRONMENTS, environmentDirectory, FLAGS_ROOT, type Environment } from "../flags/environments";
 import { projectDir } from "../../settings/schema";
 import { FlagsRepository } from "./flagsRepository";
@@ -23,6 +24,8 @@ export interface LocalFliptOptions {
   readonly gitBin: string;
   /** The stack whose rendered objects Flipt runs from. */
   readonly stack: string;
+  /** Values set on top of the stack's file (readStack's `values`), e.g. `flagsRelay: false`. */
+  readonly values?: Readonly<Record<string, unknown>>;
   /**
    * What the repository holds: a flags root with a directory per environment (this repository's
    * `flags/`) is copied to `flags/` and Flipt serves the stack's gitDirectory in it; any other
@@ -53,6 +56,8 @@ export interface LocalFlipt {
   readonly gitServer: GitServer;
   readonly flagsServer: FlagsServer;
   readonly flipt: FliptProcess;
+  /** The stack's flags relay, when it has one and the caller gave no repositoryUrl: Flipt clones from it, as its pods do. */
+  readonly relay?: LocalRelay;
   /** The secret values Flipt runs with (the test values behind the rendered placeholders). */
   readonly secretValues: SecretValues;
 }
@@ -74,7 +79,8 @@ export type { FlagsServer } from "./flagsServer";
 /** Sets everything up and starts the Git server; Flipt is prepared but not started (call flipt.start()). */
 export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<LocalFlipt> {
   const { supervisor } = options;
-  const settings = readStack(options.stack).settings;
+  const settings = readStack(options.stack, { values: options.values }).settings;
+  const rendered = renderSettings(settings);
   const dir = supervisor.tempDir(`flipt-${options.stack}`);
   const dataDir = path.join(dir, "data");
   fs.mkdirSync(dataDir, { recursive: true });
@@ -97,19 +103,35 @@ export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<Loc
     bootstrapToken: randomSecret(),
     gitCredential: options.fliptGitCredential ?? gitCredential,
   };
+  // With a relay, Flipt has no Git credential: the relay (from the same objects) holds it and Flipt clones from the relay.
+  const relayObjects = options.repositoryUrl === undefined && options.rendered === undefined ? renderedRelay(rendered) : undefined;
+  let relay: LocalRelay | undefined;
+  if (relayObjects) {
+    relay = new LocalRelay({
+      supervisor,
+      rendered: relayObjects,
+      upstreamUrl: gitServer.url(repoName),
+      secretValues,
+      dataDir: path.join(dir, "relay", "volume"),
+      namespace: settings.namespace,
+      echo: options.echo,
+    });
+    supervisor.onStop(() => relay!.stop());
+    await relay.start();
+  }
   const flipt = new FliptProcess(supervisor, {
     fliptBin: options.fliptBin,
-    rendered: options.rendered ?? renderedFlipt(renderStack(options.stack)),
+    rendered: options.rendered ?? renderedFlipt(rendered),
     local: {
       httpPort: options.httpPort ?? (await freePort()),
       grpcPort: await freePort(),
-      repositoryUrl: options.repositoryUrl ?? gitServer.url(repoName),
+      repositoryUrl: options.repositoryUrl ?? relay?.repositoryUrl() ?? gitServer.url(repoName),
       dataDir,
     },
     secretValues,
     echo: options.echo,
   });
-  return { settings, dir, repository, gitServer, flagsServer, flipt, secretValues };
+  return { settings, dir, repository, gitServer, flagsServer, flipt, relay, secretValues };
 }
 
 /** True when `dir` holds a directory per environment, as this repository's flags/ does. */

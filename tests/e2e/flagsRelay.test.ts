@@ -169,7 +169,7 @@ describeWithFlipt("flags relay: the in-cluster mirror keeps Flipt serving when t
     relayed.upstream.repository.writeFlags({ [file]: `version: "1.4"\nnamespace: ${flags[b].namespace}\nflags:\n  - key: [unclosed\n` });
     const bad = relayed.upstream.repository.commit("a broken flag file");
     await waitFor(async () => metricValue(await relayed.relay.metrics(), RELAY_METRICS.heldBack) === 1, { timeoutMs: 30_000, what: "the relay to hold the commit back" });
-    const held = await status();
+    const held = await waitFor(async () => ((await status()).heldBack?.commit === bad ? status() : undefined), { timeoutMs: 10_000, what: "the status ConfigMap to name the held-back commit" });
     expect(held.heldBack?.commit).toBe(bad);
     expect(held.heldBack?.problems.join("\n")).toMatch(/YAML syntax error/);
     expect(held.goodUpstreamCommit).toBe(good);

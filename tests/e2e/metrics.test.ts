@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { FLIPT_LABELS, FLIPT_METRICS, KUBE_STATE_METRICS, SCRAPE_METRICS } from "../../builders/fliptMetrics";
 import { ALERTS, FLIPT_JOB, fliptMatchers, promDurationSeconds } from "../../builders/monitoring";
 import { sleep, waitFor } from "../../scripts/lib/processes";
-import { renderStack } from "../../scripts/lib/renderedStack";
+import { renderSettings } from "../../scripts/lib/renderedStack";
 import { VARIABLE_VALUES, dashboardQueries, panelsOf, substituteVariables } from "../monitoring/promql";
 import {
   BRANCH_ONLY_FLAG,
@@ -24,7 +24,7 @@ import {
   operatorScrapeJob,
   renderedMonitoring,
 } from "./harness/prometheus";
-import { E2EStack, STACK, describeWithFlipt, startStack } from "./harness/stack";
+import { E2EStack, describeWithFlipt, startStack } from "./harness/stack";
 import { figure } from "./harness/summary";
 
 /** Scrape and rule evaluation in the test (the dev ServiceMonitor says 30s; see adaptScrapeJobForLocalRun). */
@@ -108,7 +108,8 @@ describeWithFlipt("scenario 6: metrics and dashboard", () => {
 
   beforeAll(async () => {
     stack = await startStack({ database: "sqlite" });
-    monitoring = renderedMonitoring(renderStack(STACK), stack.settings);
+    // The stack as startStack runs it (Flipt against Git, no relay): its monitoring objects, the ones Prometheus scrapes here.
+    monitoring = renderedMonitoring(renderSettings(stack.settings), stack.settings);
     job = adaptScrapeJobForLocalRun(operatorScrapeJob(monitoring, new URL(stack.flipt.url).host), SCRAPE_INTERVAL);
     prometheus = await PrometheusServer.start(stack.supervisor, {
       bin: stack.tools.prometheusBin,

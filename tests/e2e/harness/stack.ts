@@ -81,6 +81,8 @@ export async function startStack(options: StackOptions): Promise<E2EStack> {
       fliptBin: tools.fliptBin,
       gitBin: tools.gitBin,
       stack: options.stack ?? STACK,
+      // These scenarios are Flipt's own behaviour against Git (as review stacks run it); the relay's are in flagsRelay.test.ts.
+      values: { flagsRelay: false },
       flagsDir: options.flagsDir ?? REPO_FLAGS_ROOT,
       dbUrl,
       fliptGitCredential: options.fliptGitCredential,
