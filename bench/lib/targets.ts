@@ -136,7 +136,9 @@ export async function checkServesFlags(target: FliptTarget, flags: readonly Flag
  * two cores; and, for database storage, the storage block is replaced and the flags imported.
  */
 export async function startTarget(supervisor: Supervisor, tools: ToolchainPaths, spec: TargetSpec, flagsDir = REPO_FLAGS_DIR, healthyTimeoutMs = HEALTHY_TIMEOUT_MS): Promise<FliptTarget> {
-  const local = await prepareLocalFlipt({ supervisor, fliptBin: tools.fliptBin, gitBin: tools.gitBin, stack: spec.stack, flagsDir });
+  // Flipt itself is what these targets measure: with the relay off it clones the stack's repository
+  // directly (the propagation section measures the relay beside it).
+  const local = await prepareLocalFlipt({ supervisor, fliptBin: tools.fliptBin, gitBin: tools.gitBin, stack: spec.stack, flagsDir, values: { flagsRelay: false } });
   const configFile = local.flipt.configFile;
   const config = yaml.load(fs.readFileSync(configFile, "utf8")) as Record<string, any>;
   const logFile = path.join(local.dir, "flipt-json.log");
