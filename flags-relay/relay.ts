@@ -20,6 +20,8 @@ interface RelayState {
   /** sha256 of what the served head holds. */
   servedDigest?: string;
   overrides: Record<string, OverrideMemory>;
+  /** The override objects last read from the API server: a restart while it cannot be asked keeps serving them. */
+  knownOverrides?: Override[];
 }
 
 export type Log = (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
@@ -74,6 +76,7 @@ export class Relay {
     this.layout = flagsLayout(args.directory);
     this.stateFile = path.join(args.dataDir, "state.json");
     this.state = fs.existsSync(this.stateFile) ? (JSON.parse(fs.readFileSync(this.stateFile, "utf8")) as RelayState) : { overrides: {} };
+    this.overrides = this.state.knownOverrides ?? [];
     // What the volume says until the first poll: a held-back head stays alerted across a restart.
     this.metrics.set(RELAY_METRICS.heldBack, this.state.heldBack ? 1 : 0);
     this.metrics.set(RELAY_METRICS.upstreamUp, 0);
@@ -180,7 +183,12 @@ export class Relay {
         this.log("info", "override cleared", { flag: gone.flag, name: gone.name });
         delete this.state.overrides[gone.uid];
       }
+      const changed = JSON.stringify(next) !== JSON.stringify(this.overrides);
       this.overrides = next;
+      if (changed) {
+        this.state.knownOverrides = next;
+        this.saveState();
+      }
     } catch (error) {
       // The API server down is not the end of an override: keep the last list.
       this.log("warn", "cannot read the override objects; keeping the last known ones", { error: (error as Error).message, overrides: this.overrides.length });
