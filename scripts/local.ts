@@ -9,6 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readStack } from "../settings/stackFiles";
 import { UserError } from "../settings/userError";
 import { UsageError, parseFlags, portFlag, runMain, stringFlag } from "./cli";
 import { describeExit } from "./lib/fliptProcess";
@@ -50,7 +51,7 @@ function log(line: string): void {
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), ["env", "flags", "port"], USAGE);
-  // Each environment runs as its stack deploys it (dev: 10 s poll, debug log; prod: 15 s, warn).
+  // Each environment runs as its stack deploys it (dev: 10 s poll, debug log; prod: 5 s, warn; both behind their relay).
   const stack = requireEnvironment(flags.env === undefined ? DEFAULT_ENVIRONMENT : stringFlag(flags, "env"), "--env");
   const flagsDir = flagsDirFlag(stringFlag(flags, "flags", REPOSITORY_FLAGS_ROOT));
   const httpPort = await portFlag(flags.port === undefined ? undefined : stringFlag(flags, "port"));
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
 
     const served = isFlagsRoot(flagsDir) ? path.join(flagsDir, path.relative(FLAGS_ROOT, local.settings.git.directory)) : flagsDir;
     log(`serving ${served} (${stack} environment) through Git (${local.gitServer.url(path.basename(local.repository.barePath))}, ${stack} stack config, SQLite)`);
+    if (local.relay) log(`through the stack's flags relay (${local.relay.url}, polling the Git server every ${local.settings.relay!.pollInterval}; no API server here, so no overrides; log: ${local.relay.logFile})`);
+    else if (local.settings.relay === undefined && readStack(stack).settings.relay) log("one folder, not a flags root: Flipt clones it directly, without the stack's relay (the relay checks every environment)");
     log(`changes to ${flagsDir} are committed every ${SYNC_EVERY_MS / 1000}s; Flipt polls every ${local.settings.git.pollInterval}`);
     log(`management API token: ${local.secretValues.bootstrapToken}`);
     log(`Flipt log: ${local.flipt.logFile}; Ctrl-C to stop`);

@@ -79,7 +79,11 @@ export type { FlagsServer } from "./flagsServer";
 /** Sets everything up and starts the Git server; Flipt is prepared but not started (call flipt.start()). */
 export async function prepareLocalFlipt(options: LocalFliptOptions): Promise<LocalFlipt> {
   const { supervisor } = options;
-  const settings = readStack(options.stack, { values: options.values }).settings;
+  let settings = readStack(options.stack, { values: options.values }).settings;
+  // The relay checks the whole flags root, as flags lint does; one folder served alone would be held back, so Flipt clones it directly.
+  if (settings.relay && options.flagsServer === undefined && !isFlagsRoot(options.flagsDir)) {
+    settings = readStack(options.stack, { values: { ...options.values, flagsRelay: false } }).settings;
+  }
   const rendered = renderSettings(settings);
   const dir = supervisor.tempDir(`flipt-${options.stack}`);
   const dataDir = path.join(dir, "data");
