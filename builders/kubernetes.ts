@@ -1,7 +1,8 @@
 import { createHash } from "crypto";
 import { Settings } from "../settings/types";
 import { ENV, fliptConfigYaml, fliptEnvironment, fliptGitAuth } from "./fliptConfig";
-import { FLIPT, SECRET_KEYS, commonLabels, fliptConfigPath, objectNames, selectorLabels, versionedLabels } from "./names";
+import { RELAY } from "../flags-relay/contract";
+import { FLIPT, SECRET_KEYS, commonLabels, fliptConfigPath, objectNames, relayServiceUrl, selectorLabels, versionedLabels } from "./names";
 
 /**
  * Kubernetes object specs for Flipt, as plain data. `V` is how secret values are carried:
@@ -164,6 +165,7 @@ export function deploymentSpec(settings: Settings): ObjectSpec {
           securityContext: restrictedPodSecurityContext(FLIPT.uid, FLIPT.gid),
           terminationGracePeriodSeconds: 30,
           initContainers: [
+            ...(settings.relay ? [waitForRelayContainer(settings, container)] : []),
             {
               name: "migrate",
               ...container,
@@ -191,6 +193,24 @@ export function deploymentSpec(settings: Settings): ObjectSpec {
         },
       },
     },
+  };
+}
+
+/**
+ * With the relay: a Flipt pod waits until the relay is ready (has a served commit) instead of
+ * exiting on a failed first clone and backing off, which on a first deploy (the relay's image
+ * pulled, its first fetch) would leave Flipt in CrashLoopBackOff for minutes. Flipt's image is
+ * Alpine's, whose busybox has sh and wget; the wait gives up with the pod's startup, never.
+ */
+function waitForRelayContainer(settings: Settings, container: Record<string, unknown>) {
+  const ready = `${relayServiceUrl(settings)}${RELAY.readyPath}`;
+  return {
+    name: "wait-for-flags-relay",
+    image: container.image,
+    imagePullPolicy: container.imagePullPolicy,
+    securityContext: container.securityContext,
+    resources: container.resources,
+    command: ["/bin/sh", "-c", `until wget -q -T 2 -O /dev/null ${ready}; do echo "waiting for ${ready}"; sleep 2; done`],
   };
 }
 

@@ -101,11 +101,15 @@ export function fliptGrpcAddress(settings: Settings): string {
   return `${fliptServiceHost(settings)}:${FLIPT.grpcPort}`;
 }
 
+/** The relay's Service inside the cluster: http://flags-relay.<namespace>.svc.cluster.local:8080. */
+export function relayServiceUrl(settings: Settings): string {
+  return `http://${RELAY_OBJECTS.service}.${settings.namespace}.svc.cluster.local:${RELAY.port}`;
+}
+
 /**
  * The repository Flipt clones when the flags relay runs: the relay's Service, serving gitRepository
  * under its own name, over plain HTTP inside the namespace (no credentials: the relay holds them).
  */
 export function relayRepositoryUrl(settings: Settings): string {
-  const host = `${RELAY_OBJECTS.service}.${settings.namespace}.svc.cluster.local`;
-  return `http://${host}:${RELAY.port}/${relayRepositoryName(settings.git.repository)}`;
+  return `${relayServiceUrl(settings)}/${relayRepositoryName(settings.git.repository)}`;
 }

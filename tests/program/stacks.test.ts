@@ -91,6 +91,11 @@ describe.each(STACKS)("stack $stack", (expected) => {
         capabilities: { drop: ["ALL"] },
         seccompProfile: { type: "RuntimeDefault" },
       });
+      // The relay wait (wget of /ready) mounts nothing; every other container mounts the config and the emptyDirs.
+      if (container.name === "wait-for-flags-relay") {
+        expect(container.volumeMounts).toBeUndefined();
+        continue;
+      }
       const writable = container.volumeMounts.filter((m: any) => !m.readOnly).map((m: any) => m.name);
       for (const name of writable) expect(pod.volumes.find((v: any) => v.name === name).emptyDir).toBeDefined();
       expect(container.volumeMounts.map((m: any) => m.mountPath)).toEqual(
@@ -103,9 +108,16 @@ describe.each(STACKS)("stack $stack", (expected) => {
   });
 
   it("runs `flipt migrate` in an init container with only the database URL", () => {
-    const [init] = k8sObject(run(), "Deployment", "flipt").inputs.spec.template.spec.initContainers;
+    const inits = k8sObject(run(), "Deployment", "flipt").inputs.spec.template.spec.initContainers;
+    const init = inits.find((c: any) => c.name === "migrate");
     expect(init.command).toEqual(["/flipt", "migrate", "--config", "/etc/flipt/config/default.yml"]);
     expect(init.env.map((e: any) => e.name)).toEqual(["FLIPT_DB_URL"]);
+  });
+
+  it(`${expected.relay ? "waits for the flags relay's /ready before migrating" : "has no wait for a relay"}`, () => {
+    const inits = k8sObject(run(), "Deployment", "flipt").inputs.spec.template.spec.initContainers;
+    expect(inits.map((c: any) => c.name)).toEqual(expected.relay ? ["wait-for-flags-relay", "migrate"] : ["migrate"]);
+    if (expected.relay) expect(inits[0].command.join(" ")).toContain(`wget -q -T 2 -O /dev/null http://flags-relay.flipt-${expected.stack}.svc.cluster.local:8080/ready`);
   });
 
   it(`mounts a config file that reads flags from ${expected.relay ? "the flags relay" : "the Git host"} and keeps evaluation token-free`, () => {
