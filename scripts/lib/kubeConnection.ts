@@ -24,6 +24,8 @@ export interface KubeConnection {
   readonly token?: () => string;
   /** The namespace the connection defaults to (the pod's, or the context's). */
   readonly namespace?: string;
+  /** How long a request may take (default 15 s). */
+  readonly timeoutMs?: number;
 }
 
 export interface KubeAnswer {
@@ -44,7 +46,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
 /** One request; any HTTP status is returned, JSON parsed; a connection failure throws KubeUnreachable. */
 export function kubeRequest(connection: KubeConnection, method: string, apiPath: string, body?: unknown, contentType = "application/json"): Promise<KubeAnswer> {
   const url = new URL(apiPath, connection.server);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+  const timeoutMs = connection.timeoutMs ?? REQUEST_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     let token: string | undefined;
     try {
@@ -61,7 +64,7 @@ export function kubeRequest(connection: KubeConnection, method: string, apiPath:
         cert: connection.cert,
         key: connection.key,
         rejectUnauthorized: !connection.insecure,
-        timeout: REQUEST_TIMEOUT_MS,
+        timeout: timeoutMs,
         headers: {
           accept: "application/json",
           ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -77,13 +80,13 @@ export function kubeRequest(connection: KubeConnection, method: string, apiPath:
           try {
             parsed = text === "" ? undefined : JSON.parse(text);
           } catch {
-            // a plain-text answer
+            // a plain-text answer, such as /readyz's "ok"
           }
           resolve({ status: res.statusCode ?? 0, body: parsed });
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    req.on("timeout", () => req.destroy(new Error(`${method} ${apiPath}: no answer in ${timeoutMs / 1000} s`)));
     req.on("error", (error) => reject(new KubeUnreachable(`cannot reach the API server ${connection.server} (${connection.describe}): ${error.message}`)));
     if (payload !== undefined) req.write(payload);
     req.end();

@@ -3,7 +3,7 @@
  * bearer token, resource paths found through API discovery (so any kind the server serves,
  * CRDs included, is addressed the same way), server-side apply with a named field manager.
  */
-import * as https from "node:https";
+import { kubeRequest } from "../../kubeConnection";
 
 export interface KubeObject {
   apiVersion: string;
@@ -59,41 +59,8 @@ export class KubeApi {
 
   /** One request; any status is returned, JSON bodies parsed. */
   request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<KubeResponse> {
-    const url = new URL(path, this.server);
-    const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        url,
-        {
-          method,
-          ca: this.ca,
-          timeout: 30_000,
-          headers: {
-            authorization: `Bearer ${this.token}`,
-            accept: "application/json",
-            ...(payload === undefined ? {} : { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown = text;
-            try {
-              parsed = text === "" ? undefined : JSON.parse(text);
-            } catch {
-              // plain-text answers such as /readyz's "ok"
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
-      req.on("error", reject);
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+    const connection = { server: this.server, describe: "the harness cluster's administrator", ca: this.ca, token: () => this.token, timeoutMs: 30_000 };
+    return kubeRequest(connection, method, path, body, contentType);
   }
 
   private async expectOk(method: string, path: string, body?: unknown, contentType?: string): Promise<any> {
