@@ -63,6 +63,7 @@ export class Relay {
   private lastStatusJson = "";
   private stopped = false;
   private fetchFailedBefore = false;
+  private apiFailing = false;
   private goodFiles: { commit: string; files: FolderFile[] } | undefined;
   private wake: (() => void) | undefined;
 
@@ -189,9 +190,12 @@ export class Relay {
         this.state.knownOverrides = next;
         this.saveState();
       }
+      if (this.apiFailing) this.log("info", "override objects readable again", { overrides: next.length });
+      this.apiFailing = false;
     } catch (error) {
-      // The API server down is not the end of an override: keep the last list.
-      this.log("warn", "cannot read the override objects; keeping the last known ones", { error: (error as Error).message, overrides: this.overrides.length });
+      // The API server down is not the end of an override: keep the last list (logged when it starts failing, not every 2 s).
+      if (!this.apiFailing) this.log("warn", "cannot read the override objects; keeping the last known ones", { error: (error as Error).message, overrides: this.overrides.length });
+      this.apiFailing = true;
     }
   }
 
