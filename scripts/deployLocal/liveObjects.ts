@@ -23,7 +23,7 @@ export function stateObjects(stateFile: string): { apiVersion: string; kind: str
 
 type Status = { conditions?: { type: string; status: string }[]; [key: string]: unknown };
 
-/** Ready as `kubectl get` shows it: replicas for workloads, a condition for pods, the phase for namespaces; "yes" for objects that are ready by existing. */
+/** Ready as `kubectl get` shows it: replicas for workloads, a condition for pods, the phase for namespaces and claims; "yes" for objects that are ready by existing. */
 export function readiness(object: KubeObject): string {
   const status = (object.status ?? {}) as Status;
   const spec = (object.spec ?? {}) as { replicas?: number };
@@ -34,6 +34,9 @@ export function readiness(object: KubeObject): string {
       return status.conditions?.find((c) => c.type === "Ready")?.status === "True" ? "yes" : "no";
     case "Namespace":
       return String(status.phase ?? "?");
+    case "PersistentVolumeClaim":
+      // Bound to a volume, or "no (Pending)": a claim no volume matched keeps its pod unscheduled.
+      return status.phase === "Bound" ? "Bound" : `no (${String(status.phase ?? "no phase")})`;
     case "PodDisruptionBudget":
       return `${Number(status.currentHealthy ?? 0)} healthy, ${Number(status.disruptionsAllowed ?? 0)} disruption(s) allowed`;
     default:

@@ -3,6 +3,9 @@ import * as yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { differencesFromLive, secretAsLive } from "./compare";
 import { kubeconfigDocument } from "../../scripts/lib/localWorld/cluster/controlPlane";
+import { LOCAL_STORAGE_CLASS, LOCAL_VOLUME_LABEL, relayVolumes, VOLUMES_PER_RELAY } from "../../scripts/lib/localWorld/cluster/existingWorld";
+import { readiness } from "../../scripts/deployLocal/liveObjects";
+import type { KubeObject } from "../../scripts/lib/localWorld";
 import { KUBE_CONTEXTS } from "../../scripts/lib/localWorld";
 import { engineStack } from "./harness";
 import { readStack } from "../../settings/stackFiles";
@@ -72,5 +75,41 @@ describe("engine stacks", () => {
   it("the kubeconfig has a context for each stack's kubernetes:context", () => {
     const doc = yaml.load(kubeconfigDocument("https://127.0.0.1:1", "CA", "token", KUBE_CONTEXTS)) as { contexts: { name: string }[] };
     expect(doc.contexts.map((c) => c.name)).toEqual([...KUBE_CONTEXTS]);
+  });
+});
+
+describe("the existing world's storage", () => {
+  const dev = readStack("dev").settings;
+  const prod = readStack("prod").settings;
+  const spec = (v: KubeObject) => v.spec as { capacity: { storage: string }; storageClassName: string; accessModes: string[]; hostPath: { path: string } };
+
+  it("has volumes of each relay's size in the default class, named apart, under the given directory", () => {
+    const volumes = relayVolumes([dev, prod], "/tmp/world/volumes");
+    expect(volumes).toHaveLength(2 * VOLUMES_PER_RELAY);
+    expect(new Set(volumes.map((v) => v.metadata.name)).size).toBe(volumes.length);
+    for (const volume of volumes) {
+      expect(spec(volume).capacity.storage).toBe(dev.relay!.storageSize);
+      expect(spec(volume).storageClassName).toBe(LOCAL_STORAGE_CLASS);
+      expect(spec(volume).accessModes).toEqual(["ReadWriteOnce"]);
+      expect(spec(volume).hostPath.path).toBe(`/tmp/world/volumes/${volume.metadata.name}`);
+      expect(volume.metadata.labels?.[LOCAL_VOLUME_LABEL]).toBe("true");
+    }
+  });
+
+  it("has none for a review stack, and puts a stack's named class and size on its own volumes", () => {
+    expect(relayVolumes([readStack("pr-3").settings], "/v")).toEqual([]);
+    const named = readStack("dev", { name: "sized", values: { flagsRelayStorageClass: "fast-ssd", flagsRelayStorageSize: "5Gi" } }).settings;
+    const volumes = relayVolumes([dev, named], "/v");
+    expect(volumes.map((v) => `${spec(v).storageClassName} ${spec(v).capacity.storage}`).sort()).toEqual([
+      ...Array(VOLUMES_PER_RELAY).fill(`${LOCAL_STORAGE_CLASS} ${dev.relay!.storageSize}`),
+      ...Array(VOLUMES_PER_RELAY).fill("fast-ssd 5Gi"),
+    ].sort());
+  });
+
+  it("a claim reads as ready only when Bound", () => {
+    const claim = (phase?: string) => ({ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "c" }, status: phase ? { phase } : {} });
+    expect(readiness(claim("Bound"))).toBe("Bound");
+    expect(readiness(claim("Pending"))).toBe("no (Pending)");
+    expect(readiness(claim())).toBe("no (no phase)");
   });
 });

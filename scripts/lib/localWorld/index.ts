@@ -9,11 +9,12 @@
  * unit tests. Everything runs under the caller's Supervisor, which stops it (also after a failed start).
  */
 import { randomBytes } from "node:crypto";
+import * as path from "node:path";
 import { quoteIdent, quoteLiteral } from "../../../builders/database";
 import { Settings } from "../../../settings/types";
 import { ToolchainPaths } from "../../toolchain/paths";
 import { Cluster, startCluster } from "./cluster/controlPlane";
-import { createExistingWorld, ExistingWorld } from "./cluster/existingWorld";
+import { createExistingWorld, ExistingWorld, startVolumeReclaimer } from "./cluster/existingWorld";
 import { PostgresServer } from "../postgres";
 import { Supervisor } from "../processes";
 import { Engine, prepareEngine } from "./engine/engine";
@@ -41,6 +42,8 @@ export interface LocalWorld {
   readonly postgres?: ClusterPostgres;
   /** The kubeconfig file: a context per name in KUBE_CONTEXTS, each the cluster's administrator. */
   readonly kubeconfig: string;
+  /** Where the existing world's PersistentVolumes keep their directories (in the cluster's temp dir); createExistingWorld's last argument. */
+  readonly volumeDir: string;
 }
 
 /** The context `deploy:local` puts in place of a stack's `kubernetes:context`. */
@@ -64,15 +67,19 @@ async function startClusterPostgres(supervisor: Supervisor, paths: ToolchainPath
 export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
   const { supervisor, paths } = options;
   const cluster = await startCluster(supervisor, paths, KUBE_CONTEXTS);
-  const existing = await createExistingWorld(cluster.api, paths.prometheusOperatorCrdDir, options.stacks);
+  // The kubeconfig lives in the cluster's temp dir, which is removed with it.
+  const volumeDir = path.join(path.dirname(cluster.kubeconfig), "volumes");
+  const existing = await createExistingWorld(cluster.api, paths.prometheusOperatorCrdDir, options.stacks, volumeDir);
+  const reclaimer = startVolumeReclaimer(cluster.api, volumeDir);
+  supervisor.onStop(() => reclaimer.stop());
   const postgres = options.postgresAdmin === undefined ? undefined : await startClusterPostgres(supervisor, paths, options.postgresAdmin);
   const engine = prepareEngine(supervisor, paths, cluster.kubeconfig);
-  return { cluster, existing, engine, postgres, kubeconfig: cluster.kubeconfig };
+  return { cluster, existing, engine, postgres, kubeconfig: cluster.kubeconfig, volumeDir };
 }
 
 // What the callers use of the parts, so that they import this face only.
 export { NODE_LEASE_SECONDS, NODE_NAME, type Cluster } from "./cluster/controlPlane";
-export { createExistingWorld, SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData, type ExistingWorld } from "./cluster/existingWorld";
+export { createExistingWorld, LOCAL_STORAGE_CLASS, SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData, type ExistingWorld } from "./cluster/existingWorld";
 export { KubeApi, managersOf, type KubeObject } from "./cluster/kubeApi";
 export { CLUSTER_PEOPLE, type ClusterPerson } from "./cluster/pki";
 

@@ -14,7 +14,10 @@ import { stackObjectSpecs } from "../../../builders/stackObjects";
 import { evaluationExample } from "../../../scripts/deployLocal/evaluation";
 import { liveFlipt } from "../../../scripts/deployLocal/liveObjects";
 import { checkpointResources, NODE_LEASE_SECONDS, NODE_NAME, SERVICE_RELEASE_MANAGER, serviceOwnConfigMap, serviceOwnData, KubeObject, managersOf, OperationResult } from "../../../scripts/lib/localWorld";
+import { startFlagsServer } from "../../../scripts/lib/flagsServer";
+import { startLiveRelay } from "../../../scripts/lib/liveRelay";
 import { prepareLocalFlipt, REPOSITORY_FLAGS_ROOT, repositoryFlagsDir } from "../../../scripts/lib/localFlipt";
+import { FLAGS_ROOT } from "../../../settings/environments";
 import { fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
 import { FLIPT_URL_KEY } from "../../../settings/parse";
 import { ServiceTarget } from "../../../settings/types";
@@ -94,6 +97,11 @@ function devExpected(): KubeObject[] {
   return stackObjectSpecs(DEV.settings, { dbUrl: SQLITE_URL, bootstrapToken, gitCredential: DEV.secrets.gitCredential }) as unknown as KubeObject[];
 }
 
+/** The pods of Flipt's Deployment (the namespace also holds the flags relay's). */
+async function fliptPods(namespace: string): Promise<any[]> {
+  return (await api().list("v1", "Pod", namespace)).filter((p) => p.metadata.name.startsWith(`${objectNames().deployment}-`));
+}
+
 /** The dev stack's Flipt Deployment as the API server holds it now. */
 async function devDeployment(): Promise<any> {
   return api().get("apps/v1", "Deployment", objectNames().deployment, DEV.settings.namespace);
@@ -157,7 +165,7 @@ describe("2. Up", () => {
     const deployment = await devDeployment();
     expect(deployment.status.availableReplicas).toBe(DEV.settings.replicas);
     expect(deployment.status.conditions.find((c: any) => c.type === "Available").status).toBe("True");
-    const pods = (await api().list("v1", "Pod", namespace)) as any[];
+    const pods = await fliptPods(namespace);
     expect(pods).toHaveLength(DEV.settings.replicas);
     expect(pods[0].spec.nodeName).toBe(NODE_NAME);
     expect(pods[0].status.phase).toBe("Running");
@@ -175,7 +183,7 @@ describe("2. Up", () => {
     }, { timeoutMs: NODE_LEASE_SECONDS * 1000, intervalMs: 500, what: `a renewal of node ${NODE_NAME}'s Lease` });
     figure(task, "lease renewed after", `${((Date.now() - started) / 1000).toFixed(1)}s`);
     expect(Date.parse(renewed.renewTime)).toBeGreaterThan(Date.parse(first.renewTime));
-    const pods = (await api().list("v1", "Pod", DEV.settings.namespace)) as any[];
+    const pods = await fliptPods(DEV.settings.namespace);
     expect(pods[0].status.conditions.find((c: any) => c.type === "Ready").status).toBe("True");
   });
 
@@ -294,25 +302,40 @@ describe("8. Secrets", () => {
 
 describe("9. What up created, boots", () => {
   const unavailable = fliptUnavailableReason(toolchainPaths());
-  const name = "Flipt started from the ConfigMap, Deployment and Secrets read back from the API server serves a migrated flag";
+  const name = "Flipt started from the ConfigMap, Deployment and Secrets read back from the API server, behind the flags relay started from them, serves a migrated flag";
   it.skipIf(unavailable !== undefined)(unavailable === undefined ? name : `${name} (skipped: ${unavailable})`, async ({ task }) => {
     const names = objectNames();
-    const rendered = await liveFlipt(api(), DEV.settings.namespace);
+    const namespace = DEV.settings.namespace;
+    const rendered = await liveFlipt(api(), namespace);
+    // The Git server demands the credential the live Secret holds: the relay, which holds it, must send it (Flipt has none).
+    const upstream = await startFlagsServer({
+      supervisor: env.supervisor,
+      gitBin: env.paths.gitBin,
+      git: DEV.settings.git,
+      dir: env.supervisor.tempDir("flipt-lifecycle-upstream"),
+      source: REPOSITORY_FLAGS_ROOT,
+      into: FLAGS_ROOT,
+      credential: rendered.secrets.get(names.gitSecret)?.credential,
+    });
+    const relay = (await startLiveRelay({ supervisor: env.supervisor, api: api(), server: env.cluster.server, ca: env.cluster.caCert, namespace, upstreamUrl: upstream.url }))!;
+    expect(relay, "dev's live objects have a flags relay").toBeDefined();
     const local = await prepareLocalFlipt({
       supervisor: env.supervisor,
       fliptBin: env.paths.fliptBin,
       gitBin: env.paths.gitBin,
       stack: DEV.name,
       flagsDir: REPOSITORY_FLAGS_ROOT,
+      flagsServer: upstream,
+      repositoryUrl: relay.repositoryUrl,
       rendered,
-      // The Git server demands the credential the live Secret holds: Flipt must send it.
-      gitServerCredential: rendered.secrets.get(names.gitSecret)?.credential,
     });
     const started = Date.now();
     await local.flipt.start();
     figure(task, "healthy after", `${Date.now() - started} ms`);
     expect(await MIGRATED_FLAG.evaluate(local.flipt.url)).toBe(MIGRATED_FLAG.enabled);
+    expect((await relay.serving()).goodUpstreamCommit).toBe(upstream.repository.head());
     await local.flipt.stop();
+    await relay.stop();
   });
 });
 

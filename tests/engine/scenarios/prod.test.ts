@@ -14,6 +14,7 @@ import { localStackConfig, LocalStackConfig, stackFileSettings } from "../../../
 import { serveCommittedFlags } from "../../../scripts/deployLocal/servedFlags";
 import { LOCAL_KUBE_CONTEXT, checkpointResources, OperationResult } from "../../../scripts/lib/localWorld";
 import { FliptProcess } from "../../../scripts/lib/fliptProcess";
+import { startLiveRelay } from "../../../scripts/lib/liveRelay";
 import { repositoryFlagsDir } from "../../../scripts/lib/localFlipt";
 import { freePort, sleep, waitFor } from "../../../scripts/lib/processes";
 import { fliptUnavailableReason, toolchainPaths } from "../../../scripts/toolchain/paths";
@@ -44,7 +45,7 @@ beforeAll(async () => {
   env = await startEngineWorld([], { postgresAdmin: ADMIN });
   // The stacks' world: prod's and dev's services (the same ones) and the monitoring namespace.
   const { createExistingWorld } = await import("../../../scripts/lib/localWorld");
-  await createExistingWorld(env.cluster.api, env.paths.prometheusOperatorCrdDir, [PROD_SETTINGS, DEV_SETTINGS]);
+  await createExistingWorld(env.cluster.api, env.paths.prometheusOperatorCrdDir, [PROD_SETTINGS, DEV_SETTINGS], env.volumeDir);
   const flags = await serveCommittedFlags(env.supervisor, env.paths.gitBin, PROD_SETTINGS);
   flagsUrl = flags.url;
   const pg = env.postgres!;
@@ -137,12 +138,15 @@ describe("prod", () => {
   });
 
   const unavailable = fliptUnavailableReason(toolchainPaths());
-  const bootName = "prod: Flipt started from the live objects migrates the database up made and serves a migrated flag from flags/prod";
+  const bootName = "prod: Flipt started from the live objects, behind the flags relay started from them, migrates the database up made and serves a migrated flag from flags/prod";
   it.skipIf(unavailable !== undefined)(unavailable === undefined ? bootName : `${bootName} (skipped: ${unavailable})`, async ({ task }) => {
+    // Flipt's live configuration clones the relay without credentials; the relay fetches the Git server with the stack's.
+    const relay = (await startLiveRelay({ supervisor: env.supervisor, api: api(), server: env.cluster.server, ca: env.cluster.caCert, namespace: PROD_SETTINGS.namespace, upstreamUrl: flagsUrl }))!;
+    expect(relay, "prod's live objects have a flags relay").toBeDefined();
     const flipt = new FliptProcess(env.supervisor, {
       fliptBin: env.paths.fliptBin,
       rendered: await liveFlipt(api(), PROD_SETTINGS.namespace),
-      local: { httpPort: await freePort(), grpcPort: await freePort(), repositoryUrl: flagsUrl, dataDir: env.supervisor.tempDir("flipt-prod-boot") },
+      local: { httpPort: await freePort(), grpcPort: await freePort(), repositoryUrl: relay.repositoryUrl, dataDir: env.supervisor.tempDir("flipt-prod-boot") },
       secretValues: {},
     });
     const started = Date.now();
@@ -154,6 +158,7 @@ describe("prod", () => {
     const example = evaluationExample(repositoryFlagsDir("prod"));
     expect(await example.evaluate(flipt.url)).toBe(example.enabled);
     await flipt.stop();
+    await relay.stop();
   });
 
   it("prod: the role's password and the DSN are in no ConfigMap, no annotation and no plaintext in the state", async () => {
