@@ -10,18 +10,20 @@
  */
 import * as path from "node:path";
 import { environmentOfStack, isReviewStack } from "../../settings/parse";
+import { readStack } from "../../settings/stackFiles";
 import { UserError } from "../../settings/userError";
 import { Settings } from "../../settings/types";
 import { parseFlags, portFlag, runMain, stringFlag, UsageError } from "../cli";
-import { LOCAL_KUBE_CONTEXT, checkpointResources, OperationKind, OperationResult, LocalWorld, startLocalWorld } from "../lib/localWorld";
+import { CLUSTER_PEOPLE, LOCAL_KUBE_CONTEXT, checkpointResources, OperationKind, OperationResult, LocalWorld, startLocalWorld } from "../lib/localWorld";
 import { FliptProcess } from "../lib/fliptProcess";
+import { LiveRelay, startLiveRelay } from "../lib/liveRelay";
 import { repositoryFlagsDir } from "../lib/localFlipt";
 import { exitCodeOf, freePort, handleSignals, Supervisor } from "../lib/processes";
 import { ensureToolchain, fliptUnavailableReason, ToolchainPaths } from "../toolchain/paths";
 import { formatTable, liveFlipt, liveRows } from "./liveObjects";
 import { describeReplacement, localStackConfig, LocalStackConfig, stackFileSettings } from "./localConfig";
 import { FLAGS_CHECK_MS, serveCommittedFlags, ServedFlags } from "./servedFlags";
-import { evaluationExample } from "./evaluation";
+import { evaluationExample, EvaluationExample } from "./evaluation";
 
 /** A step that failed in a way the output above explains: one line, exit 1, everything stopped. */
 class DeployError extends UserError {
@@ -74,6 +76,10 @@ class LocalDeploy {
   private world: LocalWorld | undefined;
   private flags: ServedFlags | undefined;
   private local: LocalStackConfig | undefined;
+  /** The flags relay and Flipt from the live objects, once started: stopped before destroy, as the pods stop with their Deployments. */
+  private relay: LiveRelay | undefined;
+  private flipt: FliptProcess | undefined;
+  private example: EvaluationExample | undefined;
   readonly figures: string[] = [];
 
   constructor(
@@ -114,6 +120,9 @@ class LocalDeploy {
     const { cluster, existing, postgres, engine } = this.world;
     print(`control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok (node ready in ${seconds(cluster.startMs)})`);
     print(`existing world: CRDs ${existing.crds.join(", ")}; namespaces ${existing.namespaces.join(", ")}; ${existing.configMaps.length} service ConfigMap(s) owned by helm`);
+    const sizes = [...new Set(existing.volumes.map((v) => (v.spec as { capacity: { storage: string } }).capacity.storage))];
+    const volumes = existing.volumes.length > 0 ? `${existing.volumes.length} PersistentVolume(s) of ${sizes.join(", ")} for the flags relay's claim` : "no PersistentVolume (the stack has no flags relay)";
+    print(`storage: default StorageClass ${existing.storageClasses.join(", ")} (no provisioner, WaitForFirstConsumer); ${volumes}`);
     if (postgres) print(`PostgreSQL ${postgres.server.host}:${postgres.server.port} as the cluster's, admin ${postgres.adminUser} (CREATEROLE, CREATEDB, not a superuser)`);
     for (const note of engine.providerNotes) print(`provider ${note}`);
     this.flags = await serveCommittedFlags(this.supervisor, this.paths.gitBin, this.settings);
@@ -162,7 +171,7 @@ class LocalDeploy {
     heading("live objects, read back from the API server");
     const rows = await liveRows(this.world!.cluster.api, this.world!.engine.stateFile(this.options.stack), this.settings.namespace);
     print(formatTable(rows));
-    const notReady = rows.filter((r) => r.ready === "MISSING" || r.ready === "no" || /^0\//.test(r.ready));
+    const notReady = rows.filter((r) => r.ready === "MISSING" || /^no\b/.test(r.ready) || /^0\//.test(r.ready));
     print(`${rows.length} objects, ${notReady.length} not ready`);
     print(`\nkubeconfig: ${this.world!.cluster.kubeconfig}   (KUBECONFIG=${this.world!.cluster.kubeconfig} kubectl get all -n ${this.settings.namespace})`);
     print(`state: ${this.world!.engine.stateDir}`);
@@ -170,7 +179,30 @@ class LocalDeploy {
     return rows.length;
   }
 
-  /** Flipt from the live ConfigMap, Deployment and Secrets; undefined, with the reason said, where no binary exists. */
+  /**
+   * The flags relay from the live Deployment, program ConfigMap and Git Secret (the stack's credential), as its
+   * ServiceAccount against the local API server, upstream the served repository; undefined for a stack without one.
+   */
+  async startRelay(): Promise<LiveRelay | undefined> {
+    const { cluster } = this.world!;
+    const namespace = this.settings.namespace;
+    const relay = await startLiveRelay({ supervisor: this.supervisor, api: cluster.api, server: cluster.server, ca: cluster.caCert, namespace, upstreamUrl: this.flags!.url }).catch((error: Error) => {
+      throw new DeployError(`the flags relay from the live objects did not become ready: ${error.message}`);
+    });
+    if (!relay) return undefined;
+    this.relay = relay;
+    const status = await relay.serving().catch((error: Error) => {
+      throw new DeployError(`the flags relay from the live objects serves nothing: ${error.message}`);
+    });
+    print(
+      `flags relay from the live objects (Deployment ${namespace}/flags-relay, as its ServiceAccount): serving commit ${status.servedCommit!.slice(0, 12)}` +
+        ` built from upstream ${status.goodUpstreamCommit?.slice(0, 12) ?? "-"} (this checkout's flags/ of ${this.flags!.servedCommit().slice(0, 8)}) at ${relay.repositoryUrl}`,
+    );
+    this.figures.push(`relay serving ${status.servedCommit!.slice(0, 8)}`);
+    return relay;
+  }
+
+  /** Flipt from the live ConfigMap, Deployment and Secrets (behind the relay where the stack has one); undefined, with the reason said, where no binary exists. */
   async startFlipt(): Promise<string | undefined> {
     heading("Flipt from the live objects");
     const unavailable = fliptUnavailableReason(this.paths);
@@ -179,18 +211,22 @@ class LocalDeploy {
       this.figures.push("Flipt not started (no binary)");
       return undefined;
     }
+    // With the relay, Flipt's live configuration clones it without credentials; without one (a review stack), the Git server with the live Secret's.
+    const relay = await this.startRelay();
     const dataDir = this.supervisor.tempDir("flipt-deploy-local-flipt");
     const flipt = new FliptProcess(this.supervisor, {
       fliptBin: this.paths.fliptBin,
       rendered: await liveFlipt(this.world!.cluster.api, this.settings.namespace),
-      local: { httpPort: this.options.port ?? (await freePort()), grpcPort: await freePort(), repositoryUrl: this.flags!.url, dataDir },
+      local: { httpPort: this.options.port ?? (await freePort()), grpcPort: await freePort(), repositoryUrl: relay?.repositoryUrl ?? this.flags!.url, dataDir },
       secretValues: {},
     });
+    this.flipt = flipt;
     const started = Date.now();
     await flipt.start().catch((error: Error) => {
       throw new DeployError(`Flipt from the live objects did not become healthy: ${error.message}`);
     });
     const example = evaluationExample(repositoryFlagsDir(environmentOfStack(this.options.stack) ?? "dev"));
+    this.example = example;
     const served = await example.evaluate(flipt.url);
     print(`healthy in ${seconds(Date.now() - started)}; ${example.namespace}/${example.key} for entity org-1: enabled=${served} (flags/ says ${example.enabled})`);
     if (served !== example.enabled) throw new DeployError(`Flipt served ${example.namespace}/${example.key} enabled=${served}; flags/ says ${example.enabled}`);
@@ -200,13 +236,35 @@ class LocalDeploy {
     return flipt.url;
   }
 
+  /** How a pushed commit reaches Flipt: through the relay's fetch and Flipt's poll, or Flipt's poll alone. */
+  private propagation(): string {
+    const { relay } = this.settings;
+    return relay && this.relay ? `the flags relay's fetch (every ${relay.pollInterval}) and Flipt's poll of it (every ${this.settings.git.pollInterval})` : `Flipt's poll (every ${this.settings.git.pollInterval})`;
+  }
+
+  /** The break-glass command as the on-call person runs it against this cluster, to watch an override land. */
+  private overrideHint(): void {
+    if (!this.relay || !this.example || !this.flipt) return;
+    const { peopleKubeconfigs } = this.world!.cluster;
+    // The stack file's kubernetes:context (dev, prod): the people's kubeconfigs have a context of each name, as on a workstation.
+    const context = readStack(this.options.stack).value("kubernetes:context");
+    const flag = `${this.example.namespace}/${this.example.key}`;
+    const base = `npm run flags -- override --stack ${this.options.stack}`;
+    const access = `--kubeconfig ${peopleKubeconfigs.oncall}${typeof context === "string" ? ` --context ${context}` : ""}`;
+    print(`Break glass as on-call (${CLUSTER_PEOPLE.oncall.name}, group ${CLUSTER_PEOPLE.oncall.groups.join(", ")}, bound to the flags-override Role), then evaluate with the curl line above:`);
+    print(`  ${base} --flag ${flag} --enabled ${!this.example.enabled} --reason "trying the relay" ${access}`);
+    print(`  ${base} --status ${access}`);
+    print(`  ${base} --clear --flag ${flag} ${access}`);
+  }
+
   /** Until Ctrl-C/SIGTERM: commits to flags/ are pushed to the served repository as they land. */
   async waitForInterrupt(): Promise<void> {
     this.phase = "waiting";
-    print(`\nRunning. Commit a change to flags/ and it is served within the poll interval (${this.settings.git.pollInterval}). Ctrl-C destroys the stack and stops everything.`);
+    print(`\nRunning. Commit a change to flags/ and it is served within ${this.propagation()}. Ctrl-C destroys the stack and stops everything.`);
+    this.overrideHint();
     const timer = setInterval(() => {
       const commit = this.flags!.refresh();
-      if (commit) print(`flags/ changed in commit ${commit.slice(0, 8)}: pushed to the served repository; Flipt polls every ${this.settings.git.pollInterval}`);
+      if (commit) print(`flags/ changed in commit ${commit.slice(0, 8)}: pushed to the served repository; served within ${this.propagation()}`);
     }, FLAGS_CHECK_MS);
     await new Promise<void>((resolve) => {
       this.wake = resolve;
@@ -218,6 +276,9 @@ class LocalDeploy {
   /** Destroys the stack; a protected stack (prod) is refused as in the real one, then unprotected on purpose, since this cluster is throw-away. */
   async destroy(): Promise<boolean> {
     this.phase = "destroy";
+    // Their pods would go with the Deployments: the relay must not write its status into a namespace being deleted.
+    await this.flipt?.stop();
+    await this.relay?.stop();
     if (this.resourcesInState() === 0) {
       print("\nnothing in the stack's state to destroy");
       return true;

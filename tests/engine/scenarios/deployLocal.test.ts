@@ -65,7 +65,7 @@ afterEach(() => {
 });
 
 describe("deploy:local", () => {
-  it("--once deploys dev, shows the preview and the live objects in under 200 lines, destroys it, exits 0 with one summary line, and leaves nothing", async ({ task }) => {
+  it("--once deploys dev, shows the preview and the live objects in under 250 lines, the flags relay from them, destroys it, exits 0 with one summary line, and leaves nothing", async ({ task }) => {
     const before = snapshot();
     const started = Date.now();
     const run = (running = deployLocal(["--once"]));
@@ -81,7 +81,8 @@ describe("deploy:local", () => {
     expect(output).not.toMatch(/^ {2}\| /m);
     const lines = output.trimEnd().split("\n").length;
     figure(task, "lines", String(lines));
-    expect(lines, output).toBeLessThan(200);
+    // 223 at the relay's arrival (its 12 resources are a line each in preview, up and destroy, and rows of the table).
+    expect(lines, output).toBeLessThan(250);
     expect(output).toMatch(/kubernetes:context: dev → "local"/);
     // The live-object table: the header and the rows a person checks first.
     expect(output).toMatch(/^KIND +NAMESPACE +NAME +READY$/m);
@@ -89,6 +90,14 @@ describe("deploy:local", () => {
     expect(output).toMatch(/^Deployment +flipt-dev +flipt +1\/1$/m);
     expect(output).toMatch(/^Pod +flipt-dev +flipt-[a-z0-9-]+ +yes$/m);
     expect(output).toMatch(/^ConfigMap +llm-gateway +llm-gateway-env +yes$/m);
+    // The relay's claim is Bound to one of the existing world's volumes, so its Deployment became Available.
+    expect(output).toMatch(/^storage: default StorageClass local-volumes \(no provisioner, WaitForFirstConsumer\); \d+ PersistentVolume\(s\) of 1Gi/m);
+    expect(output).toMatch(/^PersistentVolumeClaim +flipt-dev +flags-relay +Bound$/m);
+    expect(output).toMatch(/^Deployment +flipt-dev +flags-relay +1\/1$/m);
+    if (!/Flipt not started/.test(output)) {
+      expect(output).toMatch(/^flags relay from the live objects \(Deployment flipt-dev\/flags-relay, as its ServiceAccount\): serving commit [0-9a-f]{12} built from upstream [0-9a-f]{12} .* at http:\/\/127\.0\.0\.1:\d+\/\S+\.git$/m);
+      expect(summaryLine(output, "dev")).toMatch(/; relay serving [0-9a-f]{8};/);
+    }
     expect(output).toMatch(/kubeconfig: \S+kubeconfig/);
     expect(output).toMatch(/removed \d+ resources/);
     figure(task, "summary", summaryLine(output, "dev")!.replace(/^deploy:local dev: /, ""));
@@ -137,6 +146,9 @@ describe("deploy:local", () => {
     expect(preview).toMatch(/^ {2}\| .*\+ kubernetes:apps\/v1:Deployment: \(create\)$/m);
     expect(preview).toMatch(/^ {2}\| +\[urn=urn:pulumi:pr-1::/m);
     expect(output).toContain("SIGINT: destroying the stack");
+    // A review stack has no flags relay: no relay line and no break-glass command.
+    expect(output).toMatch(/no PersistentVolume \(the stack has no flags relay\)/);
+    expect(output).not.toMatch(/flags relay from the live objects|npm run flags -- override/);
     expect(output).toMatch(/removed \d+ resources/);
     expect(summaryLine(output, "pr-1")).toMatch(/stopped on SIGINT; .*no process or temp dir left$/);
     await expectNothingLeft(before);
