@@ -21,9 +21,8 @@ export function relayProgram(): string {
       target: "node20",
       write: false,
       legalComments: "none",
-      charset: "utf8",
-      // Node's own modules stay imports; everything else is inside the bundle.
-      packages: undefined,
+      // ASCII only (esbuild's default: other characters as \u escapes). Server-side apply reads the ConfigMap as YAML,
+      // which turns a raw U+0085 (js-yaml holds one) into a space: the live program would differ from this text.
       banner: { js: "// flags relay: built from flags-relay/main.ts by flags-relay/bundle.ts; do not edit.\nimport { createRequire as __relayCreateRequire } from 'node:module'; const require = __relayCreateRequire(import.meta.url);" },
     });
     built = result.outputFiles[0].text;

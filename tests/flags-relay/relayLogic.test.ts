@@ -112,6 +112,10 @@ describe("the relay's names and program", () => {
     expect(() => parseDuration("5 seconds")).toThrow(/expected a duration/);
   });
 
+  it("the bundled program is ASCII, so server-side apply (YAML) stores exactly this text: a raw U+0085 would come back as a space", () => {
+    expect(relayProgram()).toMatch(/^[\x00-\x7f]*$/);
+  });
+
   it("the bundled program is self-contained: node runs it without the repository's modules", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "relay-bundle-"));
     try {
