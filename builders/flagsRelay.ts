@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { RELAY, RELAY_ENV, RELAY_OBJECTS, relayArgumentList, relayRepositoryName } from "../flags-relay/contract";
+import { RELAY, RELAY_ENV, RELAY_OBJECTS, relayArgumentList, relayRepositoryName } from "./flagsRelayContract";
 import { RelaySettings, Settings } from "../settings/types";
 import { EnvVar } from "./fliptConfig";
 import { ObjectSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./kubernetes";
@@ -8,7 +8,7 @@ import { FLIPT, SECRET_KEYS, commonLabels, objectNames, relaySelectorLabels, sel
 /**
  * The flags relay's Kubernetes objects (the in-cluster mirror of gitRepository that Flipt reads
  * from, flags-relay/), in Flipt's namespace. The program text is an argument, so these stay pure:
- * the component and render pass flags-relay/bundle.ts's relayProgram().
+ * the component and render pass builders/relayProgram.ts's relayProgram().
  */
 
 /**

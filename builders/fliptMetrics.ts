@@ -7,7 +7,7 @@
  * which adds `_total` to counters and the unit to histograms (`ms` → `_milliseconds`, `s` → `_seconds`).
  */
 
-import { RELAY_METRICS } from "../flags-relay/contract";
+import { RELAY_METRICS } from "./flagsRelayContract";
 
 /** Label values Flipt attaches; `namespace` is Flipt's namespace key, not Kubernetes'. */
 export const FLIPT_LABELS = {
@@ -56,7 +56,7 @@ export const FLIPT_METRICS = {
 export const FLIPT_METRIC_FAMILIES = ["grpc_server_", "go_", "process_"] as const;
 
 /**
- * The flags relay's series (names from flags-relay/contract.ts), with the poll histogram's
+ * The flags relay's series (names from builders/flagsRelayContract.ts), with the poll histogram's
  * `_bucket`/`_sum`/`_count` series, which are what PromQL selects.
  */
 export const RELAY_SERIES = {

@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import { Settings } from "../settings/types";
 import { ENV, fliptConfigYaml, fliptEnvironment, fliptGitAuth } from "./fliptConfig";
-import { RELAY } from "../flags-relay/contract";
+import { RELAY } from "./flagsRelayContract";
 import { FLIPT, SECRET_KEYS, commonLabels, fliptConfigPath, objectNames, relayServiceUrl, selectorLabels, versionedLabels } from "./names";
 
 /**

@@ -1,4 +1,4 @@
-import { RELAY, RELAY_OBJECTS } from "../flags-relay/contract";
+import { RELAY, RELAY_OBJECTS } from "./flagsRelayContract";
 import { Settings } from "../settings/types";
 import { relayLabels } from "./flagsRelay";
 import { FLIPT_METRICS, KUBE_STATE_METRICS, RELAY_LABELS, RELAY_SERIES, SCRAPE_METRICS } from "./fliptMetrics";

@@ -1,4 +1,4 @@
-import { RELAY, RELAY_OBJECTS, relayRepositoryName } from "../flags-relay/contract";
+import { RELAY, RELAY_OBJECTS, relayRepositoryName } from "./flagsRelayContract";
 import { Settings } from "../settings/types";
 
 /** Ports, paths and names defined once; every builder, test and script reads them from here. */

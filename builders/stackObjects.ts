@@ -1,4 +1,4 @@
-import { relayProgram } from "../flags-relay/bundle";
+import { relayProgram } from "./relayProgram";
 import { Settings } from "../settings/types";
 import { dashboardObjectSpecs } from "./dashboard";
 import { flagsRelaySpecs } from "./flagsRelay";

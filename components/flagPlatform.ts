@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { databaseSpec, fliptDatabaseUrl, SQLITE_URL } from "../builders/database";
-import { relayProgram } from "../flags-relay/bundle";
+import { relayProgram } from "../builders/relayProgram";
 import { Settings } from "../settings/types";
 import { FliptDatabase } from "./database";
 import { FlagsRelay } from "./flagsRelay";

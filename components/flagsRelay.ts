@@ -7,7 +7,7 @@ import { createObject } from "./kubernetesObject";
 export interface FlagsRelayArgs {
   /** The stack's validated settings; `settings.relay` must be set. */
   readonly settings: Settings;
-  /** The relay program's text (flags-relay/bundle.ts's relayProgram()), held by its ConfigMap. */
+  /** The relay program's text (builders/relayProgram.ts's relayProgram()), held by its ConfigMap. */
   readonly program: string;
   /** Flipt's Kubernetes resources by `<kind>/<name>`: the relay waits for the namespace, the Git Secret and Flipt's ConfigMap it reads. */
   readonly fliptObjects: Readonly<Record<string, pulumi.CustomResource>>;

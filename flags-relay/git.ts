@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import { RELAY, RELAY_ENV } from "./contract";
+import { RELAY, RELAY_ENV } from "../builders/flagsRelayContract";
 
 /** One git command's outcome. */
 export interface GitResult {

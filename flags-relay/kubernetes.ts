@@ -1,5 +1,5 @@
 import { answerMessage, kubeRequest, type KubeConnection } from "../scripts/lib/kubeConnection";
-import { OVERRIDE_LABEL, RELAY_OBJECTS, STATUS_KEY, type RelayStatus } from "./contract";
+import { OVERRIDE_LABEL, RELAY_OBJECTS, STATUS_KEY, type RelayStatus } from "../builders/flagsRelayContract";
 
 /** What the relay reads and writes through the API server: the override objects and its status ConfigMap. */
 export class RelayKubernetes {

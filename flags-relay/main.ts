@@ -7,7 +7,7 @@ import * as http from "node:http";
 import { parseArgs } from "node:util";
 import { GitServer } from "../scripts/lib/gitServer";
 import { inClusterConnection, kubeconfigConnection } from "../scripts/lib/kubeConnection";
-import { RELAY, type RelayArguments } from "./contract";
+import { RELAY, type RelayArguments } from "../builders/flagsRelayContract";
 import { RelayKubernetes } from "./kubernetes";
 import { jsonLog, parseDuration, Relay } from "./relay";
 

@@ -1,4 +1,4 @@
-import { RELAY_METRICS } from "./contract";
+import { RELAY_METRICS } from "../builders/flagsRelayContract";
 
 type Labels = Record<string, string>;
 

@@ -1,6 +1,6 @@
 import type { FolderFile } from "../scripts/flags/folder";
 import { describeFlag, describeValue, findFlag, forcedValueProblem, forceFlagInText, servesForcedValue, type FoundFlag } from "../scripts/flags/flagEdit";
-import { OVERRIDE_KEYS, type OverrideState, type OverrideValue } from "./contract";
+import { OVERRIDE_KEYS, type OverrideState, type OverrideValue } from "../builders/flagsRelayContract";
 
 /** An override object as the relay reads it from the API server. */
 export interface Override {

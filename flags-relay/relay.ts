@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FolderFile } from "../scripts/flags/folder";
 import { describeValue } from "../scripts/flags/flagEdit";
-import { RELAY, RELAY_METRICS, type HeldBackCommit, type OverrideStatus, type RelayArguments, type RelayStatus } from "./contract";
+import { RELAY, RELAY_METRICS, type HeldBackCommit, type OverrideStatus, type RelayArguments, type RelayStatus } from "../builders/flagsRelayContract";
 import { commitProblems, flagsLayout, folderProblems, stackFolder, withStackFolder, type FlagsLayout } from "./checks";
 import type { RelayKubernetes } from "./kubernetes";
 import { RelayMetrics } from "./metrics";

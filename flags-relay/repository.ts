@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FolderFile } from "../scripts/flags/folder";
 import { compareWalkOrder } from "../scripts/flags/folder";
-import { RELAY } from "./contract";
+import { RELAY } from "../builders/flagsRelayContract";
 import { git, gitOk, upstreamAuthEnv } from "./git";
 
 /**

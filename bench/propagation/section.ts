@@ -12,7 +12,7 @@ import { FLIPT_METRICS } from "../../builders/fliptMetrics";
 import { killSwitches, withFlagEnabled } from "../../scripts/lib/flagFiles";
 import { metricValue } from "../../scripts/lib/metricsExposition";
 import * as fs from "node:fs";
-import { RELAY_METRICS } from "../../flags-relay/contract";
+import { RELAY_METRICS } from "../../builders/flagsRelayContract";
 import { REPOSITORY_FLAGS_ROOT } from "../../scripts/lib/localFlipt";
 import { startRelayedFlipt, type RelayedFlipt } from "../../scripts/lib/relayedFlipt";
 import type { FlagsRepository } from "../../scripts/lib/flagsRepository";

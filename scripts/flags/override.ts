@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { OVERRIDE_KEYS, OVERRIDE_LABEL, overrideObjectName, RELAY, RELAY_OBJECTS, STATUS_KEY, type OverrideValue, type RelayStatus } from "../../flags-relay/contract";
+import { OVERRIDE_KEYS, OVERRIDE_LABEL, overrideObjectName, RELAY, RELAY_OBJECTS, STATUS_KEY, type OverrideValue, type RelayStatus } from "../../builders/flagsRelayContract";
 import { readStack, type StackInput } from "../../settings/stackFiles";
 import { answerMessage, defaultKubeconfigPath, kubeconfigConnection, kubeconfigHasContext, kubeRequest, KubeUnreachable, type KubeAnswer, type KubeConnection } from "../lib/kubeConnection";
 import { options } from "./cliOptions";

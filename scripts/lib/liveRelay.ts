@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RELAY_OBJECTS, STATUS_KEY, type RelayStatus } from "../../flags-relay/contract";
+import { RELAY_OBJECTS, STATUS_KEY, type RelayStatus } from "../../builders/flagsRelayContract";
 import { LocalRelay, relayFromLiveObjects } from "./localRelay";
 import { KubeApi, type KubeObject, serviceAccountToken } from "./localWorld";
 import { type Supervisor, waitFor } from "./processes";

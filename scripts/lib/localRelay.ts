@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { RELAY, RELAY_OBJECTS } from "../../flags-relay/contract";
+import { RELAY, RELAY_OBJECTS } from "../../builders/flagsRelayContract";
 import type { EnvVar } from "../../builders/fliptConfig";
 import { containerEnvironment, fillPlaceholders, type RenderedFlipt, type SecretValues } from "./fliptProcess";
 import type { RenderedFile } from "./renderedStack";

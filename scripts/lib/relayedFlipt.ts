@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { RELAY_OBJECTS } from "../../flags-relay/contract";
+import { RELAY_OBJECTS } from "../../builders/flagsRelayContract";
 import { readStack } from "../../settings/stackFiles";
 import type { Settings } from "../../settings/types";
 import { FLAGS_ROOT } from "../flags/environments";

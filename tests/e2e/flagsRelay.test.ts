@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { RELAY_METRICS, RELAY_OBJECTS, STATUS_KEY, type RelayStatus } from "../../flags-relay/contract";
+import { RELAY_METRICS, RELAY_OBJECTS, STATUS_KEY, type RelayStatus } from "../../builders/flagsRelayContract";
 import { databaseSpec, databaseSpecSql, postgresUrl } from "../../builders/database";
 import { BOOLEAN_FLAG_TYPE } from "../../scripts/flags/document";
 import { folderFlags, forceFlagInText, type FoundFlag } from "../../scripts/flags/flagEdit";

@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import * as yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { relayProgram } from "../../flags-relay/bundle";
+import { relayProgram } from "../../builders/relayProgram";
 import { FLIPT } from "../../builders/names";
 import { ProgramRun, byType, isSecretPath, k8sObject, runProgram } from "./harness";
 import { readStack } from "../../settings/stackFiles";

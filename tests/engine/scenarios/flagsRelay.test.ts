@@ -13,7 +13,7 @@
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RELAY, RELAY_METRICS, RELAY_OBJECTS, relayRepositoryName } from "../../../flags-relay/contract";
+import { RELAY, RELAY_METRICS, RELAY_OBJECTS, relayRepositoryName } from "../../../builders/flagsRelayContract";
 import { relayProgramChecksum } from "../../../builders/flagsRelay";
 import { FLIPT, objectNames } from "../../../builders/names";
 import { liveFlipt } from "../../../scripts/deployLocal/liveObjects";

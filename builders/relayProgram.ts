@@ -23,7 +23,7 @@ export function relayProgram(): string {
       legalComments: "none",
       // ASCII only (esbuild's default: other characters as \u escapes). Server-side apply reads the ConfigMap as YAML,
       // which turns a raw U+0085 (js-yaml holds one) into a space: the live program would differ from this text.
-      banner: { js: "// flags relay: built from flags-relay/main.ts by flags-relay/bundle.ts; do not edit.\nimport { createRequire as __relayCreateRequire } from 'node:module'; const require = __relayCreateRequire(import.meta.url);" },
+      banner: { js: "// flags relay: built from flags-relay/main.ts by builders/relayProgram.ts; do not edit.\nimport { createRequire as __relayCreateRequire } from 'node:module'; const require = __relayCreateRequire(import.meta.url);" },
     });
     built = result.outputFiles[0].text;
   }
