@@ -10,6 +10,7 @@
  */
 import { FLIPT_METRICS } from "../../builders/fliptMetrics";
 import { killSwitches, withFlagEnabled } from "../../scripts/lib/flagFiles";
+import { evaluateBoolean } from "../../scripts/lib/booleanEvaluation";
 import { metricValue } from "../../scripts/lib/metricsExposition";
 import * as fs from "node:fs";
 import { RELAY_METRICS } from "../../builders/flagsRelayContract";
@@ -20,13 +21,14 @@ import type { FliptProcess } from "../../scripts/lib/fliptProcess";
 import type { Settings } from "../../settings/types";
 import { Supervisor, sleep, waitFor } from "../../scripts/lib/processes";
 import { ToolchainPaths } from "../../scripts/toolchain/paths";
-import { EVALUATE_PATHS } from "../lib/evaluationRequests";
 import { Row, formatMiB, formatMs } from "../lib/format";
 import { clockTicksPerSecond, readMemory } from "../lib/processFootprint";
 import { Summary, pollingFloor, summarize } from "../lib/stats";
 import { FliptTarget, STACKS, startTarget } from "../lib/targets";
 import { Section, fliptBlocker } from "../section";
 
+/** The entity the bench evaluates as. */
+const ENTITY = "bench-propagation";
 /** How often the new value is looked for: the resolution of every figure below. */
 export const EVALUATE_EVERY_MS = 50;
 /** Beyond the poll interval, how long a change may take before the run is declared failed. */
@@ -90,16 +92,6 @@ export interface PropagationResults {
   readonly fileStore: { readonly pollIntervalMs: number; readonly floorMs: PropagationRun["floorMs"]; readonly note: string };
 }
 
-async function evaluateBoolean(url: string, namespace: string, key: string): Promise<boolean> {
-  const response = await fetch(`${url}${EVALUATE_PATHS.boolean}`, {
-    method: "POST",
-    body: JSON.stringify({ namespaceKey: namespace, flagKey: key, entityId: "bench-propagation", context: {} }),
-    signal: AbortSignal.timeout(2000),
-  });
-  if (!response.ok) throw new Error(`evaluation of ${namespace}/${key} answered ${response.status}`);
-  return ((await response.json()) as { enabled: boolean }).enabled;
-}
-
 /** What a run measures: a Flipt, the repository commits go to, and the process whose memory is read. */
 interface Measured {
   readonly settings: Settings;
@@ -121,7 +113,7 @@ async function measureChanges(target: Measured, count: number, log: (line: strin
   const switches = killSwitches(flagsDir);
   if (switches.length === 0) throw new Error(`no kill switch among the flags in ${flagsDir}`);
   const { namespace, key, legacyKey } = switches[0];
-  let current = await evaluateBoolean(flipt.url, namespace, key);
+  let current = await evaluateBoolean(flipt.url, { namespace, key }, ENTITY);
   const rssBeforeBytes = readMemory(target.pid).rssBytes;
   const changes: PropagationChange[] = [];
   for (let i = 0; i < count; i++) {
@@ -137,7 +129,7 @@ async function measureChanges(target: Measured, count: number, log: (line: strin
     await waitFor(
       async () => {
         evaluations++;
-        return (await evaluateBoolean(flipt.url, namespace, key)) === enabled;
+        return (await evaluateBoolean(flipt.url, { namespace, key }, ENTITY)) === enabled;
       },
       { timeoutMs: pollIntervalMs + target.extraPollMs + SLACK_MS, intervalMs: EVALUATE_EVERY_MS, what: `${settings.stack} (${path}): ${namespace}/${key} to become ${enabled}` },
     );

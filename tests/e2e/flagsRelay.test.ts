@@ -7,6 +7,7 @@ import { databaseSpec, databaseSpecSql, postgresUrl } from "../../builders/datab
 import { BOOLEAN_FLAG_TYPE } from "../../scripts/flags/document";
 import { folderFlags, forceFlagInText, type FoundFlag } from "../../scripts/flags/flagEdit";
 import { readFolder } from "../../scripts/flags/folder";
+import { evaluateBoolean } from "../../scripts/lib/booleanEvaluation";
 import { metricValue } from "../../scripts/lib/metricsExposition";
 import { PostgresServer } from "../../scripts/lib/postgres";
 import { Supervisor, waitFor } from "../../scripts/lib/processes";
@@ -23,16 +24,7 @@ const SUBJECT = "org-relay-7";
 /** On top of the relay's override check and Flipt's poll: a loaded 2-core machine's margin. */
 const SLACK_MS = 5000;
 
-async function evaluate(flipt: LocalFlipt, flag: FoundFlag): Promise<boolean> {
-  const response = await fetch(`${flipt.flipt.url}/evaluate/v1/boolean`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ namespaceKey: flag.namespace, flagKey: flag.key, entityId: SUBJECT, context: {} }),
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!response.ok) throw new Error(`evaluating ${flag.namespace}/${flag.key}: HTTP ${response.status}`);
-  return ((await response.json()) as { enabled: boolean }).enabled;
-}
+const evaluate = (flipt: LocalFlipt, flag: FoundFlag) => evaluateBoolean(flipt.flipt.url, flag, SUBJECT);
 
 // One deployment (PostgreSQL, control plane, upstream Git server, relay, Flipt); the scenarios build on each other, in order.
 describeWithFlipt("flags relay: the in-cluster mirror keeps Flipt serving when the Git host is down or main is broken", () => {

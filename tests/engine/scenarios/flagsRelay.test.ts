@@ -12,6 +12,7 @@
  */
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { evaluateBoolean } from "../../../scripts/lib/booleanEvaluation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RELAY, RELAY_METRICS, RELAY_OBJECTS, relayRepositoryName } from "../../../builders/flagsRelayContract";
 import { relayProgramChecksum } from "../../../builders/flagsRelay";
@@ -92,16 +93,7 @@ function plainBooleanFlag(settings: Settings): FoundFlag {
   return found;
 }
 
-async function evaluate(flipt: FliptProcess, flag: FoundFlag): Promise<boolean> {
-  const response = await fetch(`${flipt.url}/evaluate/v1/boolean`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ namespaceKey: flag.namespace, flagKey: flag.key, entityId: ENTITY, context: {} }),
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!response.ok) throw new Error(`evaluating ${flag.namespace}/${flag.key}: HTTP ${response.status}`);
-  return ((await response.json()) as { enabled: boolean }).enabled;
-}
+const evaluate = (flipt: FliptProcess, flag: FoundFlag) => evaluateBoolean(flipt.url, flag, ENTITY);
 
 async function overrideObjects(namespace: string): Promise<string[]> {
   return (await api().list("v1", "ConfigMap", namespace)).map((o) => o.metadata.name).filter((name) => name.startsWith("flags-override-")).sort();
