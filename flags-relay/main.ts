@@ -85,10 +85,8 @@ async function main(): Promise<void> {
       if (url === RELAY.healthPath) answer(res, 200, "ok\n");
       else if (url === RELAY.metricsPath) answer(res, 200, relay.metrics.exposition(), "text/plain; version=0.0.4");
       else if (url === RELAY.readyPath) {
-        relay.ready().then(
-          (ready) => answer(res, ready ? 200 : 503, ready ? "ready\n" : "no served commit yet\n"),
-          () => answer(res, 503, "error\n"),
-        );
+        const ready = relay.ready();
+        answer(res, ready ? 200 : 503, ready ? "ready\n" : "no served commit yet\n");
       } else return false;
       return true;
     },

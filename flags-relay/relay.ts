@@ -6,6 +6,7 @@ import { describeValue } from "../scripts/flags/flagEdit";
 import { RELAY, RELAY_METRICS, type HeldBackCommit, type OverrideStatus, type RelayArguments, type RelayStatus } from "../builders/flagsRelayContract";
 import { commitProblems, flagsLayout, folderProblems, stackFolder, withStackFolder, type FlagsLayout } from "./checks";
 import type { RelayKubernetes } from "./kubernetes";
+import { goDurationSeconds } from "../settings/validators";
 import { RelayMetrics } from "./metrics";
 import { applyOverride, decideOverride, parseOverride, type Override, type OverrideMemory } from "./overrides";
 import { RelayRepositories } from "./repository";
@@ -37,11 +38,11 @@ function digest(files: readonly FolderFile[]): string {
   return hash.digest("hex");
 }
 
+/** --poll-interval in milliseconds: a Go duration, read as the settings read flagsRelayPollInterval. */
 export function parseDuration(text: string): number {
-  const match = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(text);
-  if (!match || text === "") throw new Error(`--poll-interval ${JSON.stringify(text)}: expected a duration such as 5s, 1m or 1m30s`);
-  const [, h, m, s, ms] = match;
-  return (Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0)) * 1000 + Number(ms ?? 0);
+  const seconds = goDurationSeconds(text);
+  if (seconds === undefined) throw new Error(`--poll-interval ${JSON.stringify(text)}: expected a duration such as 5s, 1m or 1m30s`);
+  return seconds * 1000;
 }
 
 /**
@@ -62,6 +63,8 @@ export class Relay {
   private upstreamHead: string | undefined;
   private lastStatusJson = "";
   private stopped = false;
+  /** The served branch's head (undefined before the first served commit). */
+  private servedHead: string | undefined;
   private fetchFailedBefore = false;
   private apiFailing = false;
   private goodFiles: { commit: string; files: FolderFile[] } | undefined;
@@ -86,14 +89,18 @@ export class Relay {
   }
 
   /** True once there is a served commit (from upstream, or on the volume from before a restart). */
-  async ready(): Promise<boolean> {
-    return (await this.repositories.servedHead()) !== undefined;
+  ready(): boolean {
+    return this.servedHead !== undefined;
   }
 
   async run(): Promise<void> {
     await this.repositories.init();
-    const served = await this.repositories.servedHead();
-    if (served) this.log("info", "serving the commit on the volume until upstream answers", { served });
+    // Read from the volume once; from then on the relay is the only writer of the served branch.
+    this.servedHead = await this.repositories.servedHead();
+    if (this.servedHead) {
+      this.log("info", "serving the commit on the volume until upstream answers", { served: this.servedHead });
+      this.metrics.set(RELAY_METRICS.servedTimestamp, (await this.repositories.servedTime()) ?? 0);
+    }
     const pollMs = parseDuration(this.args.pollInterval);
     let nextFetch = 0;
     while (!this.stopped) {
@@ -233,14 +240,15 @@ export class Relay {
     this.updateOverrideMetrics();
     const served = withStackFolder(this.layout, rootFiles, folder);
     const servedDigest = digest(served);
-    if (servedDigest === this.state.servedDigest && (await this.repositories.servedHead())) return;
+    if (servedDigest === this.state.servedDigest && this.servedHead) return;
     const message = [`flags relay: upstream ${good.slice(0, 12)}${applied.length > 0 ? ` with ${applied.length} override(s)` : ""}`, "", ...applied.map((a) => `override: ${a}`), `upstream: ${good}`].join("\n");
-    const head = await this.repositories.serve(this.layout.root, served, `${message}\n`, `flags-relay <flags-relay@${this.args.namespace}>`);
+    const { commit, time } = await this.repositories.serve(this.layout.root, served, `${message}\n`, `flags-relay <flags-relay@${this.args.namespace}>`);
+    this.servedHead = commit;
     this.state.servedDigest = servedDigest;
     this.saveState();
     this.metrics.add(RELAY_METRICS.servedCommits, 1, { cause: applied.length > 0 ? "override" : "upstream" });
-    this.metrics.set(RELAY_METRICS.servedTimestamp, (await this.repositories.servedTime()) ?? 0);
-    this.log("info", "served", { commit: head, upstream: good, overrides: applied });
+    this.metrics.set(RELAY_METRICS.servedTimestamp, time);
+    this.log("info", "served", { commit, upstream: good, overrides: applied });
   }
 
   private updateOverrideMetrics(): void {
@@ -254,7 +262,7 @@ export class Relay {
 
   status(): RelayStatus {
     return {
-      servedCommit: undefined,
+      servedCommit: this.servedHead,
       goodUpstreamCommit: this.state.goodUpstream,
       upstreamCommit: this.upstreamHead,
       lastFetchSuccess: this.state.lastFetchSuccess,
@@ -266,7 +274,7 @@ export class Relay {
   }
 
   private async publishStatus(): Promise<void> {
-    const status = { ...this.status(), servedCommit: await this.repositories.servedHead() };
+    const status = this.status();
     const { updatedAt: _ignored, ...comparable } = status;
     const text = JSON.stringify(comparable);
     if (!this.kubernetes || text === this.lastStatusJson) return;

@@ -81,9 +81,9 @@ export class RelayRepositories {
 
   /**
    * Appends to the served branch a commit whose tree is exactly `files` under `root` (git
-   * fast-import: one process, no work tree, no index). Returns the new head.
+   * fast-import: one process, no work tree, no index). Returns the new head and its commit time (Unix seconds).
    */
-  async serve(root: string, files: readonly FolderFile[], message: string, committer: string): Promise<string> {
+  async serve(root: string, files: readonly FolderFile[], message: string, committer: string): Promise<{ commit: string; time: number }> {
     const parent = await this.servedHead();
     const now = Math.floor(Date.now() / 1000);
     const chunks: Buffer[] = [];
@@ -102,6 +102,6 @@ export class RelayRepositories {
     }
     text("done\n");
     await gitOk([`--git-dir=${this.servedDir}`, "fast-import", "--quiet", "--done", "--date-format=raw"], { input: Buffer.concat(chunks) });
-    return (await this.servedHead())!;
+    return { commit: (await this.servedHead())!, time: now };
   }
 }
