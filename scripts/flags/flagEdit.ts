@@ -1,7 +1,7 @@
-import * as yaml from "js-yaml";
 import { BOOLEAN_FLAG_TYPE, VARIANT_FLAG_TYPE, type FlagType } from "./document";
-import { includedFiles, readIndex, type FolderFile } from "./folder";
+import type { FolderFile } from "./folder";
 import { DEFAULT_NAMESPACE } from "./mapping";
+import { readEnvironmentState } from "./state";
 
 /**
  * A flag's evaluation forced to one value for everyone, or a boolean flag to a share of entities:
@@ -23,39 +23,16 @@ export interface FoundFlag {
   readonly rollouts: readonly unknown[];
 }
 
-interface FlagItem {
-  key?: unknown;
-  type?: unknown;
-  enabled?: unknown;
-  rollouts?: unknown;
-}
-
-/** Every flag of the files the folder's index includes; files that do not parse are skipped (the checks report them). */
+/** Every flag of the files the folder's index includes, as Flipt reads them (readEnvironmentState); files that do not parse are skipped (the checks report them). */
 export function folderFlags(files: readonly FolderFile[]): FoundFlag[] {
-  const { index } = readIndex(files);
-  const found: FoundFlag[] = [];
-  for (const file of includedFiles(files, index)) {
-    let document: { namespace?: unknown; flags?: unknown } | undefined;
-    try {
-      document = yaml.load(file.text) as typeof document;
-    } catch {
-      continue;
-    }
-    if (document === null || typeof document !== "object" || !Array.isArray(document.flags)) continue;
-    const namespace = typeof document.namespace === "string" ? document.namespace : DEFAULT_NAMESPACE;
-    for (const item of document.flags as FlagItem[]) {
-      if (item === null || typeof item !== "object" || typeof item.key !== "string") continue;
-      found.push({
-        file: file.path,
-        namespace,
-        key: item.key,
-        type: item.type === VARIANT_FLAG_TYPE ? VARIANT_FLAG_TYPE : BOOLEAN_FLAG_TYPE,
-        enabled: item.enabled === true,
-        rollouts: Array.isArray(item.rollouts) ? item.rollouts : [],
-      });
-    }
-  }
-  return found;
+  return [...readEnvironmentState(files).flags.values()].map(({ file, namespace, key, flag }) => ({
+    file,
+    namespace,
+    key,
+    type: flag.type === VARIANT_FLAG_TYPE ? VARIANT_FLAG_TYPE : BOOLEAN_FLAG_TYPE,
+    enabled: flag.enabled === true,
+    rollouts: Array.isArray(flag.rollouts) ? flag.rollouts : [],
+  }));
 }
 
 export function findFlag(files: readonly FolderFile[], flag: string): FoundFlag | undefined {

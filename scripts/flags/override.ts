@@ -4,8 +4,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OVERRIDE_KEYS, OVERRIDE_LABEL, overrideObjectName, RELAY, RELAY_OBJECTS, STATUS_KEY, type OverrideValue, type RelayStatus } from "../../builders/flagsRelayContract";
+import { isReviewStack } from "../../settings/parse";
 import { readStack, type StackInput } from "../../settings/stackFiles";
-import { answerMessage, defaultKubeconfigPath, kubeconfigConnection, kubeconfigHasContext, kubeRequest, KubeUnreachable, type KubeAnswer, type KubeConnection } from "../lib/kubeConnection";
+import { answerMessage, defaultKubeconfigPath, kubeconfigConnection, kubeRequest, KubeUnreachable, type KubeAnswer, type KubeConnection } from "../lib/kubeConnection";
 import { options } from "./cliOptions";
 import { UserError } from "./errors";
 import { describeFlag, describeValue, findFlag, forcedValueProblem, forceFlagInText, type FoundFlag } from "./flagEdit";
@@ -95,7 +96,7 @@ export function parseOverrideArguments(args: string[]): { stack: string; kubecon
 function readStackOrRefuse(stack: string, cwd: string): StackInput {
   const input = readStack(stack, { dir: cwd });
   if (input.settings.relay === undefined) {
-    throw new UserError(`stack ${stack} has no flags relay (flagsRelay is off${/^pr-\d+$/.test(stack) ? "; review stacks never have one" : ""}), so there is nothing to override: change the flag with a pull request`);
+    throw new UserError(`stack ${stack} has no flags relay (flagsRelay is off${isReviewStack(stack) ? "; review stacks never have one" : ""}), so there is nothing to override: change the flag with a pull request`);
   }
   return input;
 }
@@ -104,8 +105,7 @@ function readStackOrRefuse(stack: string, cwd: string): StackInput {
 function connectionFor(input: StackInput, io: OverrideIo, kubeconfig: string | undefined, context: string | undefined): KubeConnection {
   const file = kubeconfig ? path.resolve(io.cwd, kubeconfig) : defaultKubeconfigPath(io.env);
   const stackContext = input.value("kubernetes:context");
-  const chosen = context ?? (typeof stackContext === "string" && kubeconfigHasContext(file, stackContext) ? stackContext : undefined);
-  return kubeconfigConnection(file, chosen);
+  return kubeconfigConnection(file, context, typeof stackContext === "string" ? stackContext : undefined);
 }
 
 async function ask(connection: KubeConnection, method: string, apiPath: string, body?: unknown): Promise<KubeAnswer> {

@@ -150,13 +150,15 @@ function execToken(exec: NonNullable<KubeconfigUser["exec"]>): string {
 }
 
 /**
- * The connection of a kubeconfig context (default: the file's current context). A missing file,
+ * The connection of a kubeconfig context: `contextName`, else `preferred` when the file has such a
+ * context (a stack's kubernetes:context), else the file's current context. A missing file,
  * context, cluster or user is a KubeUnreachable naming it.
  */
-export function kubeconfigConnection(file: string, contextName?: string): KubeConnection {
+export function kubeconfigConnection(file: string, contextName?: string, preferred?: string): KubeConnection {
   if (!fs.existsSync(file)) throw new KubeUnreachable(`no kubeconfig at ${file} (set KUBECONFIG or --kubeconfig)`);
   const document = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as KubeconfigDocument;
-  const name = contextName ?? document["current-context"];
+  const hasPreferred = preferred !== undefined && (document.contexts ?? []).some((c) => c.name === preferred);
+  const name = contextName ?? (hasPreferred ? preferred : document["current-context"]);
   if (!name) throw new KubeUnreachable(`${file} has no current context; pass --context`);
   const context = document.contexts?.find((c) => c.name === name)?.context;
   if (!context) throw new KubeUnreachable(`${file} has no context ${JSON.stringify(name)} (contexts: ${(document.contexts ?? []).map((c) => c.name).join(", ") || "none"})`);
@@ -181,11 +183,4 @@ export function kubeconfigConnection(file: string, contextName?: string): KubeCo
     token,
     namespace: context.namespace,
   };
-}
-
-/** True when the kubeconfig defines a context of that name. */
-export function kubeconfigHasContext(file: string, contextName: string): boolean {
-  if (!fs.existsSync(file)) return false;
-  const document = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as KubeconfigDocument;
-  return (document.contexts ?? []).some((c) => c.name === contextName);
 }
