@@ -78,6 +78,20 @@ function outwardKeys(input: StackInput, local: LocalEndpoints) {
 }
 
 /** The stack's own configuration with the outward-pointing keys replaced, and one line's worth of each replacement. */
+/** The endpoints from what the local world started: its kube context, the served flags, and its PostgreSQL when there is one. */
+export function localEndpoints(
+  kubeContext: string,
+  flags: { readonly url: string; readonly credential: string },
+  postgres?: { readonly server: { readonly host: string; readonly port: number }; readonly adminPassword: string },
+): LocalEndpoints {
+  return {
+    kubeContext,
+    gitRepository: flags.url,
+    gitCredential: flags.credential,
+    postgres: postgres && { host: postgres.server.host, port: postgres.server.port, adminPassword: postgres.adminPassword },
+  };
+}
+
 export function localStackConfig(stack: string, local: LocalEndpoints): LocalStackConfig {
   const input = readStack(stack);
   const plain: Record<string, unknown> = {};

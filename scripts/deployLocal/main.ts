@@ -21,7 +21,7 @@ import { repositoryFlagsDir } from "../lib/localFlipt";
 import { exitCodeOf, freePort, handleSignals, Supervisor } from "../lib/processes";
 import { ensureToolchain, fliptUnavailableReason, ToolchainPaths } from "../toolchain/paths";
 import { formatTable, liveFlipt, liveRows } from "./liveObjects";
-import { describeReplacement, localStackConfig, LocalStackConfig, stackFileSettings } from "./localConfig";
+import { describeReplacement, localEndpoints, localStackConfig, LocalStackConfig, stackFileSettings } from "./localConfig";
 import { FLAGS_CHECK_MS, serveCommittedFlags, ServedFlags } from "./servedFlags";
 import { evaluationExample, EvaluationExample } from "./evaluation";
 
@@ -132,12 +132,7 @@ class LocalDeploy {
 
   describeConfig(): void {
     const { postgres } = this.world!;
-    this.local = localStackConfig(this.options.stack, {
-      kubeContext: LOCAL_KUBE_CONTEXT,
-      gitRepository: this.flags!.url,
-      gitCredential: this.flags!.credential,
-      postgres: postgres && { host: postgres.server.host, port: postgres.server.port, adminPassword: postgres.adminPassword },
-    });
+    this.local = localStackConfig(this.options.stack, localEndpoints(LOCAL_KUBE_CONTEXT, this.flags!, postgres));
     heading(`configuration: ${path.basename(this.local.file)}, with what points outside replaced`);
     for (const [key, value] of Object.entries(this.local.reviewOverrides)) print(`${key}: ${JSON.stringify(value)} (a review stack: dev's configuration in sqlite mode, as the review workflow makes it)`);
     for (const replacement of this.local.replacements) print(describeReplacement(replacement));

@@ -36,7 +36,7 @@ export interface RenderedFlipt {
 }
 
 /** A Kubernetes object as render writes it or as the API server returns it. */
-type StackObject = { kind: string; metadata: { name: string }; [k: string]: any };
+export type StackObject = { kind: string; metadata: { name: string }; [k: string]: any };
 
 export function renderedFlipt(files: readonly RenderedFile[]): RenderedFlipt {
   // Kubernetes objects only; render may add other files (a dashboard model).
@@ -48,9 +48,21 @@ export function renderedFlipt(files: readonly RenderedFile[]): RenderedFlipt {
  * come back as base64 `data` instead of `stringData`, with their real values.
  */
 export function fliptFromLiveObjects(objects: readonly StackObject[]): RenderedFlipt {
+  return fliptFromObjects(withLiveSecrets(objects));
+}
+
+/** Live Secrets (base64 `data`) given the `stringData` render writes, so one reading serves both. */
+export function withLiveSecrets(objects: readonly StackObject[]): StackObject[] {
   const decoded = (data: Record<string, string> = {}) =>
     Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, "base64").toString("utf8")]));
-  return fliptFromObjects(objects.map((o) => (o.kind === "Secret" ? { ...o, stringData: { ...decoded(o.data), ...o.stringData } } : o)));
+  return objects.map((o) => (o.kind === "Secret" ? { ...o, stringData: { ...decoded(o.data), ...o.stringData } } : o));
+}
+
+/** Each Secret's stringData, by Secret name (render's placeholders, or live values after withLiveSecrets). */
+export function secretsOf(objects: readonly StackObject[]): Map<string, Record<string, string>> {
+  const secrets = new Map<string, Record<string, string>>();
+  for (const o of objects) if (o.kind === "Secret") secrets.set(o.metadata.name, o.stringData ?? {});
+  return secrets;
 }
 
 function fliptFromObjects(objects: readonly StackObject[]): RenderedFlipt {
@@ -62,8 +74,7 @@ function fliptFromObjects(objects: readonly StackObject[]): RenderedFlipt {
   };
   const configMap = find("ConfigMap", names.config);
   const podSpec = find("Deployment", names.deployment).spec.template.spec;
-  const secrets = new Map<string, Record<string, string>>();
-  for (const o of objects) if (o.kind === "Secret") secrets.set(o.metadata.name, o.stringData ?? {});
+  const secrets = secretsOf(objects);
   const container = (list: Container[] | undefined, name: string) => {
     const found = list?.find((c) => c.name === name);
     if (!found) throw new Error(`the Deployment ${names.deployment} has no container ${name}`);

@@ -10,11 +10,10 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { RELAY, RELAY_OBJECTS } from "../../builders/flagsRelayContract";
 import type { EnvVar } from "../../builders/fliptConfig";
-import { containerEnvironment, fillPlaceholders, type RenderedFlipt, type SecretValues } from "./fliptProcess";
+import { containerEnvironment, fillPlaceholders, secretsOf, withLiveSecrets, type RenderedFlipt, type SecretValues, type StackObject } from "./fliptProcess";
 import type { RenderedFile } from "./renderedStack";
 import { freePort, type ManagedProcess, type Supervisor, waitFor } from "./processes";
 
-type StackObject = { kind: string; metadata: { name: string }; [k: string]: any };
 
 /** The parts of a stack's objects that decide how the relay runs. */
 /** A Secret's keys the pod gets as files under a mount path. */
@@ -39,8 +38,7 @@ function relayFromObjects(objects: readonly StackObject[]): RenderedRelay | unde
   if (!program) throw new Error(`the stack has a ${RELAY_OBJECTS.deployment} Deployment but no ConfigMap ${RELAY_OBJECTS.program}`);
   const pod = deployment.spec.template.spec;
   const [container] = pod.containers;
-  const secrets = new Map<string, Record<string, string>>();
-  for (const o of objects) if (o.kind === "Secret") secrets.set(o.metadata.name, o.stringData ?? {});
+  const secrets = secretsOf(objects);
   const secretFiles: SecretFiles[] = [];
   for (const mount of container.volumeMounts ?? []) {
     const volume = (pod.volumes ?? []).find((v: { name: string }) => v.name === mount.name);
@@ -57,8 +55,7 @@ export function renderedRelay(files: readonly RenderedFile[]): RenderedRelay | u
 
 /** From the objects an API server holds (Secrets as base64 data). */
 export function relayFromLiveObjects(objects: readonly StackObject[]): RenderedRelay | undefined {
-  const decoded = (data: Record<string, string> = {}) => Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
-  return relayFromObjects(objects.map((o) => (o.kind === "Secret" ? { ...o, stringData: { ...decoded(o.data), ...o.stringData } } : o)));
+  return relayFromObjects(withLiveSecrets(objects));
 }
 
 /** How the relay reaches the API server: as its ServiceAccount, through the in-pod files. */

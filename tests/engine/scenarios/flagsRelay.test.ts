@@ -18,7 +18,7 @@ import { RELAY, RELAY_METRICS, RELAY_OBJECTS, relayRepositoryName } from "../../
 import { relayProgramChecksum } from "../../../builders/flagsRelay";
 import { FLIPT, objectNames } from "../../../builders/names";
 import { liveFlipt } from "../../../scripts/deployLocal/liveObjects";
-import { localStackConfig, LocalStackConfig, stackFileSettings } from "../../../scripts/deployLocal/localConfig";
+import { localEndpoints, localStackConfig, LocalStackConfig, stackFileSettings } from "../../../scripts/deployLocal/localConfig";
 import { serveCommittedFlags, ServedFlags } from "../../../scripts/deployLocal/servedFlags";
 import { BOOLEAN_FLAG_TYPE } from "../../../scripts/flags/document";
 import { folderFlags, type FoundFlag } from "../../../scripts/flags/flagEdit";
@@ -55,13 +55,7 @@ beforeAll(async () => {
   env = await startEngineWorld([], { postgresAdmin: SETTINGS.prod.database.postgres!.adminUser });
   await createExistingWorld(env.cluster.api, env.paths.prometheusOperatorCrdDir, STACKS.map((s) => SETTINGS[s]), env.volumeDir);
   flags = await serveCommittedFlags(env.supervisor, env.paths.gitBin, SETTINGS.prod);
-  const pg = env.postgres!;
-  const endpoints = {
-    kubeContext: LOCAL_KUBE_CONTEXT,
-    gitRepository: flags.url,
-    gitCredential: flags.credential,
-    postgres: { host: pg.server.host, port: pg.server.port, adminPassword: pg.adminPassword },
-  };
+  const endpoints = localEndpoints(LOCAL_KUBE_CONTEXT, flags, env.postgres!);
   for (const stack of STACKS) configs[stack] = localStackConfig(stack, endpoints);
 }, 180_000);
 

@@ -10,7 +10,7 @@ import { databaseSpec } from "../../../builders/database";
 import { objectNames } from "../../../builders/names";
 import { evaluationExample } from "../../../scripts/deployLocal/evaluation";
 import { liveFlipt } from "../../../scripts/deployLocal/liveObjects";
-import { localStackConfig, LocalStackConfig, stackFileSettings } from "../../../scripts/deployLocal/localConfig";
+import { localEndpoints, localStackConfig, LocalStackConfig, stackFileSettings } from "../../../scripts/deployLocal/localConfig";
 import { serveCommittedFlags } from "../../../scripts/deployLocal/servedFlags";
 import { LOCAL_KUBE_CONTEXT, checkpointResources, OperationResult } from "../../../scripts/lib/localWorld";
 import { FliptProcess } from "../../../scripts/lib/fliptProcess";
@@ -48,13 +48,7 @@ beforeAll(async () => {
   await createExistingWorld(env.cluster.api, env.paths.prometheusOperatorCrdDir, [PROD_SETTINGS, DEV_SETTINGS], env.volumeDir);
   const flags = await serveCommittedFlags(env.supervisor, env.paths.gitBin, PROD_SETTINGS);
   flagsUrl = flags.url;
-  const pg = env.postgres!;
-  const endpoints = {
-    kubeContext: LOCAL_KUBE_CONTEXT,
-    gitRepository: flags.url,
-    gitCredential: flags.credential,
-    postgres: { host: pg.server.host, port: pg.server.port, adminPassword: pg.adminPassword },
-  };
+  const endpoints = localEndpoints(LOCAL_KUBE_CONTEXT, flags, env.postgres!);
   prod = localStackConfig("prod", endpoints);
   dev = localStackConfig("dev", endpoints);
 }, 180_000);
